@@ -1,3 +1,52 @@
-import { hello } from "@agentrun/core"
-import { Effect } from "effect"
-Effect.runSync(Effect.sync(() => console.log(hello, process.version)))
+#!/usr/bin/env node
+/**
+ * The `agentrun` executable: parses argv, wires every layer once, runs the command, and exits
+ * with the code the command chose (README, "Exit codes").
+ *
+ * @module
+ */
+import { AgentProcess, AgentrunPaths, LocalBackend, ProcessTable, RunStore, StopSequence } from "@agentrun/core"
+import { NodeServices } from "@effect/platform-node"
+import { Cause, Effect, Exit, Layer, Ref, Runtime } from "effect"
+import { Command } from "effect/cli"
+import { agentrun } from "./Cli.ts"
+import { ClaudeArgs, splitAtDoubleDash } from "./ClaudeArgs.ts"
+import { CliExitCode, ExitCodes } from "./ExitCode.ts"
+import { TerminationSignals } from "./TerminationSignals.ts"
+import packageJson from "../package.json" with { type: "json" }
+
+const [ownArgs, claudeArgs] = splitAtDoubleDash(process.argv.slice(2))
+
+const CoreLayer = LocalBackend.layer().pipe(
+  Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layer).pipe(Layer.provideMerge(ProcessTable.layer))),
+  Layer.provideMerge(AgentProcess.layer),
+  Layer.provideMerge(AgentrunPaths.layer)
+)
+
+const AppLayer = Layer.mergeAll(CoreLayer, TerminationSignals.layer, CliExitCode.layer, NodeServices.layer)
+
+const main = Effect.gen(function*() {
+  const exitCode = yield* CliExitCode
+  yield* Command.runWith(agentrun, { version: packageJson.version })(ownArgs).pipe(
+    Effect.provideService(ClaudeArgs, claudeArgs),
+    // effect/cli has already printed the parse error and help.
+    Effect.catchTag(
+      ["UnrecognizedOption", "DuplicateOption", "MissingOption", "MissingArgument", "UnexpectedArgument", "InvalidValue", "UnknownSubcommand", "ValidationError", "ShowHelp"],
+      (e) => Ref.set(exitCode, e._tag === "ShowHelp" && e.errors.length === 0 ? ExitCodes.succeeded : ExitCodes.usage)
+    )
+  )
+  return yield* Ref.get(exitCode)
+}).pipe(Effect.provide(AppLayer))
+
+// agentrun handles SIGINT/SIGTERM itself (TerminationSignals), so the runner must not.
+const runMain = Runtime.makeRunMain(({ fiber, teardown }) => {
+  fiber.addObserver((exit) => teardown(exit, (code) => process.exit(code)))
+})
+
+runMain(main, {
+  teardown: (exit, onExit) => {
+    if (Exit.isSuccess(exit)) return onExit(exit.value as number)
+    process.stderr.write(`agentrun: internal error: ${Cause.pretty(exit.cause)}\n`)
+    onExit(ExitCodes.process)
+  }
+})

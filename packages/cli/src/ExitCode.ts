@@ -1,0 +1,34 @@
+/**
+ * The process exit code a command chose, and the table they come from.
+ *
+ * Commands never call `process.exit`: they set the code here and the entry point exits with it
+ * once the command's scope is closed (so run records are flushed first).
+ *
+ * @module
+ */
+import { Context, Layer, Ref } from "effect"
+
+/**
+ * agentrun's exit codes (README, "Exit codes"): 0 succeeded; 1 the agent reported a failure;
+ * 2 usage or config error; 3 process or infrastructure failure; 4 deadline; 5 hang;
+ * 75 skipped for now (EX_TEMPFAIL, sysexits.h); 130 / 143 cancelled by SIGINT / SIGTERM (128+n).
+ */
+export const ExitCodes = {
+  succeeded: 0,
+  agent: 1,
+  usage: 2,
+  process: 3,
+  deadline: 4,
+  hang: 5,
+  tempFail: 75,
+  sigint: 130,
+  sigterm: 143
+} as const
+
+/** Holds the exit code the running command chose; defaults to 0. */
+export class CliExitCode extends Context.Service<CliExitCode, Ref.Ref<number>>()("agentrun/cli/CliExitCode") {
+  static readonly layer = Layer.effect(CliExitCode, Ref.make<number>(ExitCodes.succeeded))
+}
+
+/** Sets the exit code agentrun will exit with. */
+export const setExitCode = (code: number) => CliExitCode.use((ref) => Ref.set(ref, code))

@@ -1,0 +1,81 @@
+/**
+ * How `agentrun run` shows progress on stderr: a one-line spinner on a terminal, plain lines
+ * otherwise (CI logs, pipes). Pure formatting plus a tiny writer; no Effect services needed.
+ *
+ * @module
+ */
+import type { RunProgress } from "@agentrun/core"
+
+/** Compact token count: 950, 1.2k, 3.4M. */
+export const formatTokens = (n: number): string =>
+  n < 1000 ? String(n) : n < 1_000_000 ? `${(n / 1000).toFixed(1)}k` : `${(n / 1_000_000).toFixed(1)}M`
+
+/** The status part shared by both views: `turns 2 · 1.2k in / 340 out · $0.0123`. */
+export const formatUsage = (u: Extract<RunProgress, { _tag: "Usage" }>): string =>
+  `turns ${u.turns} · ${formatTokens(u.inputTokens)} in / ${formatTokens(u.outputTokens)} out${
+    u.costUsd === null ? "" : ` · $${u.costUsd.toFixed(4)}`
+  }`
+
+/** One plain line for a progress event, or null when the event is not worth a line. */
+export const plainLine = (p: RunProgress): string | null => {
+  switch (p._tag) {
+    case "Started":
+      return `agentrun: run ${p.runId} started${p.pid === null ? "" : ` (pid ${p.pid})`}`
+    case "SessionStarted":
+      return `agentrun: session ${p.sessionId ?? "?"}${p.model === null ? "" : ` · ${p.model}`}`
+    case "ToolUse":
+      return `agentrun: tool ${p.name}`
+    case "ApiRetry":
+      return `agentrun: API retry ${p.attempt ?? "?"}${p.errorStatus === null ? "" : ` (HTTP ${p.errorStatus}`}${
+        p.error === null ? (p.errorStatus === null ? "" : ")") : `${p.errorStatus === null ? " (" : ", "}${p.error})`
+      }${p.retryDelayMs === null ? "" : `, next in ${(p.retryDelayMs / 1000).toFixed(1)}s`}`
+    case "Usage":
+      return `agentrun: ${formatUsage(p)}`
+    case "Stopping":
+      return `agentrun: stopping the agent (${p.reason})`
+    case "AssistantText":
+    case "Ended":
+      return null
+  }
+}
+
+const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+
+/** A progress sink writing to a stream: spinner when `tty`, plain lines otherwise. */
+export const makeProgressView = (out: NodeJS.WritableStream, tty: boolean) => {
+  let frame = 0
+  let status = "starting"
+  let lastPlainUsage = ""
+  const render = () => {
+    frame = (frame + 1) % frames.length
+    out.write(`\r\x1b[2K${frames[frame]} ${status}`)
+  }
+  return {
+    /** Shows one progress event. */
+    show(p: RunProgress): void {
+      if (tty) {
+        if (p._tag === "Usage") status = formatUsage(p)
+        else if (p._tag === "ToolUse") status = `${status.split(" · tool")[0]} · tool ${p.name}`
+        else if (p._tag === "ApiRetry" || p._tag === "Stopping") status = plainLine(p)!.replace("agentrun: ", "")
+        render()
+        return
+      }
+      const line = plainLine(p)
+      if (line === null) return
+      // Usage repeats with every message; print it only when it changed.
+      if (p._tag === "Usage") {
+        if (line === lastPlainUsage) return
+        lastPlainUsage = line
+      }
+      out.write(line + "\n")
+    },
+    /** Animates the spinner (terminal only). */
+    tick(): void {
+      if (tty) render()
+    },
+    /** Clears the spinner line. */
+    clear(): void {
+      if (tty) out.write("\r\x1b[2K")
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * `agentrun run [PROMPT] [-- CLAUDE_FLAGS...]`: launch claude, follow it, print the verdict.
+ *
+ * @module
+ */
+import { Backend, exitCodeFor, type RunSpec } from "@agentrun/core"
+import { Console, Effect, Fiber, Option, Schedule, Stream } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import * as NodePath from "node:path"
+import { ClaudeArgs } from "../ClaudeArgs.ts"
+import { ExitCodes, setExitCode } from "../ExitCode.ts"
+import { runJson, verdictLine } from "../Output.ts"
+import { makeProgressView } from "../ProgressView.ts"
+import { readStdin } from "../Stdin.ts"
+import { TerminationSignals } from "../TerminationSignals.ts"
+
+const flags = {
+  json: Flag.Boolean("json").pipe(
+    Flag.withDescription("Print exactly one JSON object on stdout: runId, status, outcome, result, usage, costUsd..."),
+    Flag.withDefault(false)
+  ),
+  timeout: Flag.Finite("timeout").pipe(
+    Flag.withDescription("Stop the run after this many SECONDS (stop sequence: SIGINT, SIGTERM, SIGKILL); exit 4"),
+    Flag.optional
+  ),
+  claudePath: Flag.String("claude-path").pipe(
+    Flag.withDescription("The claude executable to run (default: `claude` on PATH)"),
+    Flag.optional
+  ),
+  model: Flag.String("model").pipe(Flag.withDescription("Passed to claude as --model"), Flag.optional),
+  maxTurns: Flag.Int("max-turns").pipe(Flag.withDescription("Passed to claude as --max-turns"), Flag.optional),
+  cwd: Flag.String("cwd").pipe(
+    Flag.withDescription("The agent's working directory (default: the directory agentrun was started from)"),
+    Flag.optional
+  ),
+  prompt: Argument.String("prompt").pipe(
+    Argument.withDescription("The prompt; read from stdin when absent or `-`"),
+    Argument.optional
+  )
+}
+
+/** The directory the user ran agentrun from: pnpm sets INIT_CWD to it when running a script. */
+const invocationDir = (): string => process.env["INIT_CWD"] ?? process.cwd()
+
+/** The `run` command. */
+export const run = Command.make("run", flags, (input) =>
+  Effect.gen(function*() {
+    const prompt = Option.isNone(input.prompt) || input.prompt.value === "-" ? yield* readStdin : input.prompt.value
+    if (prompt.trim() === "") {
+      yield* Console.error("agentrun: no prompt: give it as an argument or on stdin")
+      return yield* setExitCode(ExitCodes.usage)
+    }
+    if (Option.isSome(input.timeout) && !(input.timeout.value > 0)) {
+      yield* Console.error("agentrun: --timeout must be a positive number of seconds")
+      return yield* setExitCode(ExitCodes.usage)
+    }
+    const base = invocationDir()
+    const spec: RunSpec = {
+      prompt,
+      cwd: Option.isSome(input.cwd) ? NodePath.resolve(base, input.cwd.value) : base,
+      claudePath: Option.getOrElse(input.claudePath, () => "claude"),
+      claudeArgs: yield* ClaudeArgs,
+      model: Option.getOrNull(input.model),
+      maxTurns: Option.getOrNull(input.maxTurns),
+      timeoutMs: Option.isSome(input.timeout) ? Math.round(input.timeout.value * 1000) : null,
+      env: process.env
+    }
+
+    const backend = yield* Backend
+    const signals = yield* TerminationSignals
+    const handle = yield* backend.launch(spec)
+
+    const tty = process.stderr.isTTY === true
+    const view = makeProgressView(process.stderr, tty)
+    const progressFiber = input.json
+      ? null
+      : yield* Effect.forkChild(Stream.runForEach(handle.progress, (p) => Effect.sync(() => view.show(p))))
+    const spinner = input.json || !tty
+      ? null
+      : yield* Effect.forkChild(Effect.repeat(Effect.sync(() => view.tick()), Schedule.spaced("120 millis")))
+    // Every SIGINT/SIGTERM asks for the stop; the first one decides the recorded signal.
+    const signalFiber = yield* Effect.forkChild(
+      Effect.forever(Effect.flatMap(signals.next, (signal) => handle.cancel(signal)))
+    )
+
+    const { outcome, record, summary } = yield* handle.result
+    yield* Fiber.interrupt(signalFiber)
+    if (spinner !== null) yield* Fiber.interrupt(spinner)
+    if (progressFiber !== null) yield* Fiber.join(progressFiber)
+    view.clear()
+
+    if (input.json) {
+      yield* Console.log(JSON.stringify(runJson(record, outcome, summary)))
+    } else {
+      if (outcome._tag === "Succeeded") yield* Console.log(record.summary?.result ?? outcome.evidence.result)
+      yield* Console.error(verdictLine(record.runId, outcome))
+    }
+    yield* setExitCode(exitCodeFor(outcome))
+  }).pipe(Effect.scoped)).pipe(
+  Command.withDescription("Run claude on a prompt, follow it live, and say exactly how it ended")
+)

@@ -1,0 +1,163 @@
+/**
+ * What agentrun saw of a run's output, folded line by line in bounded memory: counts, the few
+ * events a verdict needs (init, the last `result`, API retries, assistant errors), and samples.
+ * The full transcript goes to the run store, never into memory.
+ *
+ * @module
+ */
+import type { ApiRetry } from "./Evidence.ts"
+import {
+  type DecodedLine,
+  isApiRetry,
+  isAssistant,
+  isResult,
+  isSystemInit,
+  type ResultEvent,
+  type Usage
+} from "./Protocol.ts"
+
+/** The most `system/api_retry` lines kept (the count is exact). */
+export const maxRetriesKept = 20
+/** The most malformed-line samples kept (each at most 200 characters). */
+export const maxMalformedSamples = 3
+
+/** Token counts summed over streamed assistant messages (not final: progress display only). */
+export interface RunningUsage {
+  readonly inputTokens: number
+  readonly outputTokens: number
+}
+
+/** An immutable snapshot of what was observed so far. */
+export interface Observation {
+  readonly init: { readonly sessionId: string | null; readonly model: string | null; readonly version: string | null } | null
+  /** Assistant messages that carried content (text, tool use, thinking). */
+  readonly assistantMessages: number
+  /** Tool uses requested by the model. */
+  readonly toolUses: number
+  /** Distinct `assistant.error` values, in order of first appearance (e.g. `authentication_failed`). */
+  readonly assistantErrors: ReadonlyArray<string>
+  /** Text of the last assistant message that carried an `error`. */
+  readonly assistantErrorText: string | null
+  /** The last assistant text block (for progress and evidence). */
+  readonly lastAssistantText: string | null
+  /** The last {@link maxRetriesKept} `system/api_retry` lines. */
+  readonly apiRetries: ReadonlyArray<ApiRetry>
+  readonly apiRetryCount: number
+  /** Assistant messages since the last api_retry: 0 means the run was still retrying. */
+  readonly assistantMessagesSinceRetry: number
+  /** The last `result` line, if any. */
+  readonly result: ResultEvent | null
+  readonly lastEventType: string | null
+  readonly stdoutLines: number
+  /** Stdout bytes (UTF-16 code units + 1 per newline; an estimate good for progress). */
+  readonly stdoutChars: number
+  readonly malformedLines: number
+  readonly malformedSamples: ReadonlyArray<string>
+  /** The first non-empty stdout line, at most 200 characters. */
+  readonly firstStdoutLine: string | null
+  readonly usage: RunningUsage
+  /** Cost reported so far (only the `result` line carries it), in US dollars. */
+  readonly costUsd: number | null
+}
+
+/** An observation of a run that has written nothing. */
+export const emptyObservation: Observation = {
+  init: null,
+  assistantMessages: 0,
+  toolUses: 0,
+  assistantErrors: [],
+  assistantErrorText: null,
+  lastAssistantText: null,
+  apiRetries: [],
+  apiRetryCount: 0,
+  assistantMessagesSinceRetry: 0,
+  result: null,
+  lastEventType: null,
+  stdoutLines: 0,
+  stdoutChars: 0,
+  malformedLines: 0,
+  malformedSamples: [],
+  firstStdoutLine: null,
+  usage: { inputTokens: 0, outputTokens: 0 },
+  costUsd: null
+}
+
+const num = (n: number | null | undefined): number => (typeof n === "number" && Number.isFinite(n) ? n : 0)
+const orNull = <A>(a: A | null | undefined): A | null => (a === undefined ? null : a)
+
+/**
+ * Folds one stdout line (raw text and its decoding) into an observation. Pure; O(1) per line
+ * apart from the line's own content.
+ */
+export const observeLine = (o: Observation, raw: string, decoded: DecodedLine): Observation => {
+  const base = {
+    ...o,
+    stdoutLines: o.stdoutLines + 1,
+    stdoutChars: o.stdoutChars + raw.length + 1,
+    firstStdoutLine: o.firstStdoutLine ?? (raw.trim() === "" ? null : raw.slice(0, 200))
+  }
+  if (decoded._tag === "Malformed") {
+    if (raw.trim() === "") return base
+    return {
+      ...base,
+      malformedLines: o.malformedLines + 1,
+      malformedSamples: o.malformedSamples.length < maxMalformedSamples
+        ? [...o.malformedSamples, decoded.preview]
+        : o.malformedSamples
+    }
+  }
+  const event = decoded.event
+  const next = { ...base, lastEventType: event.type }
+  if (isResult(event)) {
+    return { ...next, result: event, costUsd: event.total_cost_usd ?? o.costUsd }
+  }
+  if (isSystemInit(event)) {
+    return {
+      ...next,
+      init: { sessionId: orNull(event.session_id), model: orNull(event.model), version: orNull(event.claude_code_version) }
+    }
+  }
+  if (isApiRetry(event)) {
+    const retry: ApiRetry = {
+      attempt: orNull(event.attempt),
+      maxRetries: orNull(event.max_retries),
+      errorStatus: orNull(event.error_status),
+      error: orNull(event.error),
+      retryDelayMs: orNull(event.retry_delay_ms)
+    }
+    const kept = o.apiRetries.length < maxRetriesKept ? o.apiRetries : o.apiRetries.slice(1)
+    return { ...next, apiRetries: [...kept, retry], apiRetryCount: o.apiRetryCount + 1, assistantMessagesSinceRetry: 0 }
+  }
+  if (isAssistant(event)) {
+    const content = event.message.content ?? []
+    const texts = content.filter((b) => b.type === "text" && typeof b.text === "string")
+    const lastText = texts.length > 0 ? texts[texts.length - 1]!.text! : null
+    const usage = event.message.usage
+    const withUsage = {
+      ...next,
+      usage: {
+        inputTokens: o.usage.inputTokens + num(usage?.input_tokens),
+        outputTokens: o.usage.outputTokens + num(usage?.output_tokens)
+      }
+    }
+    if (typeof event.error === "string" && event.error !== "") {
+      return {
+        ...withUsage,
+        assistantErrors: o.assistantErrors.includes(event.error) ? o.assistantErrors : [...o.assistantErrors, event.error],
+        assistantErrorText: lastText ?? o.assistantErrorText
+      }
+    }
+    if (content.length === 0) return withUsage
+    return {
+      ...withUsage,
+      assistantMessages: o.assistantMessages + 1,
+      assistantMessagesSinceRetry: o.assistantMessagesSinceRetry + 1,
+      toolUses: o.toolUses + content.filter((b) => b.type === "tool_use").length,
+      lastAssistantText: lastText ?? o.lastAssistantText
+    }
+  }
+  return next
+}
+
+/** Final usage figures for a result line (tokens), or null when it carries none. */
+export const resultUsage = (result: ResultEvent | null): Usage | null => result?.usage ?? null

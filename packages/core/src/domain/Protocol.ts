@@ -1,0 +1,199 @@
+/**
+ * Claude Code's stream-json output protocol (`claude -p --output-format stream-json --verbose`):
+ * one JSON object per stdout line, discriminated by `type` (and `subtype` for `system`/`result`).
+ *
+ * Only the fields agentrun reasons about are typed; every other field stays in the raw line,
+ * which the run store keeps verbatim (redacted), so nothing the agent said is lost. Decoding
+ * never throws: an unknown `type` is an {@link OtherEvent}, a line that is not a JSON object is
+ * a {@link MalformedLine}.
+ *
+ * Shapes were taken from transcripts of the real `claude` 2.1.330 binary recorded under
+ * `test/fixtures/transcripts/`.
+ *
+ * @module
+ */
+import { Option, Schema } from "effect"
+
+const optionalNumber = Schema.optional(Schema.NullOr(Schema.Number))
+const optionalString = Schema.optional(Schema.NullOr(Schema.String))
+
+/** Token usage as the Messages API reports it (all counts in tokens). */
+export const Usage = Schema.Struct({
+  input_tokens: optionalNumber,
+  output_tokens: optionalNumber,
+  cache_creation_input_tokens: optionalNumber,
+  cache_read_input_tokens: optionalNumber
+})
+export type Usage = typeof Usage.Type
+
+/** `{"type":"system","subtype":"init",...}`: the first line of a run; names the session. */
+export const SystemInit = Schema.Struct({
+  type: Schema.Literal("system"),
+  subtype: Schema.Literal("init"),
+  session_id: optionalString,
+  model: optionalString,
+  cwd: optionalString,
+  claude_code_version: optionalString,
+  permissionMode: optionalString,
+  apiKeySource: optionalString
+})
+export type SystemInit = typeof SystemInit.Type
+
+/**
+ * `{"type":"system","subtype":"api_retry",...}`: claude is retrying a failed Messages API call.
+ * `retry_delay_ms` is in milliseconds; `error_status` is the HTTP status (null for a
+ * connection error); `error` a short category such as `authentication_failed`.
+ */
+export const SystemApiRetry = Schema.Struct({
+  type: Schema.Literal("system"),
+  subtype: Schema.Literal("api_retry"),
+  attempt: optionalNumber,
+  max_retries: optionalNumber,
+  retry_delay_ms: optionalNumber,
+  error_status: optionalNumber,
+  error: optionalString,
+  session_id: optionalString
+})
+export type SystemApiRetry = typeof SystemApiRetry.Type
+
+/** Any other `system` line (hooks, compaction, status...). */
+export const SystemOther = Schema.Struct({
+  type: Schema.Literal("system"),
+  subtype: Schema.String,
+  session_id: optionalString
+})
+export type SystemOther = typeof SystemOther.Type
+
+/** A content block of an assistant message; only `text` and `tool_use` are looked into. */
+export const ContentBlock = Schema.Struct({
+  type: Schema.String,
+  text: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
+  id: Schema.optional(Schema.String)
+})
+export type ContentBlock = typeof ContentBlock.Type
+
+/**
+ * `{"type":"assistant","message":{...}}`: one streamed assistant message (or part of one).
+ * Its `stop_reason` and `usage` are not final (streaming) and never decide a verdict alone.
+ * `error` is set on synthetic messages claude writes for API failures, e.g.
+ * `authentication_failed`, `billing_error`, `rate_limit`, `overloaded`, `model_not_found`.
+ */
+export const AssistantEvent = Schema.Struct({
+  type: Schema.Literal("assistant"),
+  message: Schema.Struct({
+    id: optionalString,
+    model: optionalString,
+    content: Schema.optional(Schema.Array(ContentBlock)),
+    stop_reason: optionalString,
+    usage: Schema.optional(Schema.NullOr(Usage))
+  }),
+  error: optionalString,
+  parent_tool_use_id: optionalString,
+  session_id: optionalString
+})
+export type AssistantEvent = typeof AssistantEvent.Type
+
+/** `{"type":"user",...}`: tool results fed back to the model. */
+export const UserEvent = Schema.Struct({
+  type: Schema.Literal("user"),
+  session_id: optionalString
+})
+export type UserEvent = typeof UserEvent.Type
+
+/**
+ * `{"type":"result",...}`: the final line of a run. `subtype` is `success` or an `error_*`
+ * (`error_max_turns`, `error_during_execution`, `error_max_budget_usd`, ...). `is_error: true`
+ * with `subtype: "success"` is still a failure (claude reports API errors that way).
+ * Durations are in milliseconds; `total_cost_usd` in US dollars.
+ */
+export const ResultEvent = Schema.Struct({
+  type: Schema.Literal("result"),
+  subtype: Schema.String,
+  is_error: Schema.optional(Schema.NullOr(Schema.Boolean)),
+  result: optionalString,
+  errors: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+  terminal_reason: optionalString,
+  api_error_status: optionalNumber,
+  num_turns: optionalNumber,
+  duration_ms: optionalNumber,
+  duration_api_ms: optionalNumber,
+  total_cost_usd: optionalNumber,
+  usage: Schema.optional(Schema.NullOr(Usage)),
+  modelUsage: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.Unknown))),
+  session_id: optionalString
+})
+export type ResultEvent = typeof ResultEvent.Type
+
+/** A well-formed line whose `type` agentrun does not model; kept as-is in the store. */
+export const OtherEvent = Schema.Struct({ type: Schema.String })
+export type OtherEvent = typeof OtherEvent.Type
+
+/** Every known stream-json event, most specific first. */
+export const StreamEvent = Schema.Union([
+  ResultEvent,
+  AssistantEvent,
+  UserEvent,
+  SystemInit,
+  SystemApiRetry,
+  SystemOther,
+  OtherEvent
+])
+export type StreamEvent = typeof StreamEvent.Type
+
+/** A stdout line that is not a stream-json object: not JSON, or JSON without a string `type`. */
+export interface MalformedLine {
+  readonly _tag: "Malformed"
+  /** Why it was rejected, e.g. `"not JSON"`. */
+  readonly reason: string
+  /** Its length in bytes (UTF-16 code units of the decoded text). */
+  readonly length: number
+  /** The first 200 characters, for evidence (redact before storing). */
+  readonly preview: string
+}
+
+/** The decoding of one stdout line. */
+export type DecodedLine =
+  | { readonly _tag: "Event"; readonly event: StreamEvent }
+  | MalformedLine
+
+const decodeEvent = Schema.decodeUnknownOption(StreamEvent)
+
+const parseJson = (line: string): Option.Option<unknown> => {
+  try {
+    return Option.some(JSON.parse(line))
+  } catch {
+    return Option.none()
+  }
+}
+
+const malformed = (line: string, reason: string): MalformedLine => ({
+  _tag: "Malformed",
+  reason,
+  length: line.length,
+  preview: line.slice(0, 200)
+})
+
+/**
+ * Decodes one stdout line. Never throws and never fails: malformed input is a value.
+ * Lines longer than `maxLength` characters (default 64 MiB) are not parsed at all.
+ */
+export const decodeLine = (line: string, maxLength = 64 * 1024 * 1024): DecodedLine => {
+  if (line.length > maxLength) return malformed(line, `longer than ${maxLength} characters`)
+  const first = line.charCodeAt(0)
+  // `{` — anything else cannot be a stream-json event, and skipping JSON.parse is cheap armour.
+  if (first !== 123) return malformed(line, "not a JSON object")
+  const parsed = parseJson(line)
+  if (Option.isNone(parsed)) return malformed(line, "not JSON")
+  const event = decodeEvent(parsed.value)
+  if (Option.isNone(event)) return malformed(line, "JSON object without a string `type`")
+  return { _tag: "Event", event: event.value }
+}
+
+/** Narrowing helpers (the union is structural, not tagged). */
+export const isResult = (e: StreamEvent): e is ResultEvent => e.type === "result" && "subtype" in e
+export const isAssistant = (e: StreamEvent): e is AssistantEvent => e.type === "assistant" && "message" in e
+export const isSystemInit = (e: StreamEvent): e is SystemInit =>
+  e.type === "system" && (e as SystemOther).subtype === "init"
+export const isApiRetry = (e: StreamEvent): e is SystemApiRetry =>
+  e.type === "system" && (e as SystemOther).subtype === "api_retry"

@@ -1,0 +1,55 @@
+/**
+ * How a run ended: {@link Succeeded}, or one {@link RunFailure} class. Every outcome has the same
+ * outer shape `{ _tag, family, message, retryable, evidence }`, which is what `--json` prints and
+ * the run record stores.
+ *
+ * @module
+ */
+import { Schema } from "effect"
+import { ProcessEnd } from "./Evidence.ts"
+import { type Family, RunFailure } from "./Failures.ts"
+import { Usage } from "./Protocol.ts"
+
+/** The run finished and the agent reported success (`result` with `is_error: false`). */
+export class Succeeded extends Schema.TaggedClass<Succeeded>()("Succeeded", {
+  family: Schema.tag("success"),
+  message: Schema.String,
+  retryable: Schema.tag(false),
+  evidence: Schema.Struct({
+    result: Schema.String,
+    sessionId: Schema.NullOr(Schema.String),
+    numTurns: Schema.NullOr(Schema.Number),
+    costUsd: Schema.NullOr(Schema.Number),
+    usage: Schema.NullOr(Usage),
+    /** claude's own `duration_ms` (milliseconds). */
+    durationMs: Schema.NullOr(Schema.Number),
+    process: ProcessEnd
+  })
+}) {}
+
+/** Every way a run can end. */
+export const RunOutcome = Schema.Union([Succeeded, RunFailure])
+export type RunOutcome = typeof RunOutcome.Type
+
+/**
+ * agentrun's process exit code for an outcome (README, "Exit codes"): 0 success; 1 agent; 3 process;
+ * 4 deadline; 5 hang; 130 cancelled by SIGINT or by `agentrun cancel`, 143 cancelled by SIGTERM
+ * (shell convention 128+n).
+ */
+export const exitCodeFor = (outcome: RunOutcome): number => {
+  if (outcome._tag === "Cancelled") return outcome.evidence.signal === "SIGTERM" ? 143 : 130
+  return familyExitCodes[outcome.family]
+}
+
+/** Exit code per family. `cancelled` is 130 unless the signal was SIGTERM (143). */
+export const familyExitCodes: Record<Family, number> = {
+  success: 0,
+  agent: 1,
+  process: 3,
+  deadline: 4,
+  hang: 5,
+  cancelled: 130
+}
+
+/** The JSON shape of an outcome (what `run --json` prints under `outcome`). */
+export const outcomeJson = (outcome: RunOutcome) => Schema.encodeSync(RunOutcome)(outcome)

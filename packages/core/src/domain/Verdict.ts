@@ -1,0 +1,464 @@
+/**
+ * The verdict: a pure function from everything observed about a finished run to its
+ * {@link RunOutcome}. The most specific cause wins; structured fields (the `result` line's
+ * subtype, terminal_reason, api_error_status, errors[]; `assistant.error`; `system/api_retry`)
+ * are read first, stderr text last. Streamed `assistant` stop_reason/usage never decide alone.
+ *
+ * @module
+ */
+import type { ApiRetry, ProcessEnd, ResultFacts, StopReport } from "./Evidence.ts"
+import { describe, type ExitStatus, type SignalDeath } from "./ExitStatus.ts"
+import {
+  AgentError,
+  type ApiFailureEvidence,
+  AuthenticationFailed,
+  BillingError,
+  BudgetExhausted,
+  Cancelled,
+  DeadlineExceeded,
+  type DeadlineFacts,
+  EmptyModelResponse,
+  ExitedNonZero,
+  InitOnlyExit,
+  KilledBySignal,
+  type LikelySignalCause,
+  MaxTurnsReached,
+  ModelNotFound,
+  OutOfMemory,
+  PromptTooLong,
+  SpawnFailed,
+  TruncatedMidStream,
+  UnparseableOutput,
+  UpstreamUnavailable
+} from "./Failures.ts"
+import type { Observation } from "./Observation.ts"
+import type { ResultEvent } from "./Protocol.ts"
+import { type RunOutcome, Succeeded } from "./RunOutcome.ts"
+
+/** What agentrun itself did to the run, if anything. */
+export type SupervisorAction =
+  | { readonly _tag: "None" }
+  | { readonly _tag: "Deadline"; readonly timeoutMs: number; readonly stop: StopReport }
+  | {
+    readonly _tag: "Cancel"
+    /** `SIGINT` / `SIGTERM` received by agentrun, or null for `agentrun cancel`. */
+    readonly signal: string | null
+    readonly stop: StopReport | null
+  }
+
+/** Why spawning failed, as the process boundary reported it. */
+export interface SpawnFailure {
+  readonly path: string
+  readonly reason: "not-found" | "not-executable" | "placeholder-stub" | "bad-working-directory" | "other"
+  readonly errno: string | null
+  readonly detail: string
+}
+
+/** Everything the verdict looks at. */
+export interface RunFacts {
+  readonly observation: Observation
+  /** The last stderr lines (bounded, already redacted). */
+  readonly stderrTail: ReadonlyArray<string>
+  /** How the agent ended; null when it never started. */
+  readonly exit: ExitStatus | null
+  readonly spawnFailure: SpawnFailure | null
+  readonly action: SupervisorAction
+  /** cgroup `memory.events` oom_kill counts before and after the run, when readable. */
+  readonly oomKills: { readonly before: number; readonly after: number } | null
+  /** `--max-turns` given to the agent, if any. */
+  readonly maxTurns: number | null
+}
+
+/** The stub that npm leaves as `claude` when claude-code's postinstall did not run (observed in 2.1.330's bin/claude.exe). */
+export const placeholderStubMarker = "claude native binary not installed"
+
+/** The Ede diagnostic the real CLI writes for an empty model reply (observed: `[ede_diagnostic] ... last_content_type=none`). */
+const edeDiagnostic = /\[ede_diagnostic\][^\n]*last_content_type=none/
+
+const processEnd = (facts: RunFacts): ProcessEnd => ({
+  exitCode: facts.exit?.exitCode ?? null,
+  signal: facts.exit?.signal ?? null,
+  stderrTail: [...facts.stderrTail],
+  stdoutLines: facts.observation.stdoutLines
+})
+
+const resultFacts = (r: ResultEvent): ResultFacts => ({
+  subtype: r.subtype,
+  isError: r.is_error === true,
+  result: r.result ?? null,
+  errors: [...(r.errors ?? [])],
+  terminalReason: r.terminal_reason ?? null,
+  apiErrorStatus: r.api_error_status ?? null,
+  numTurns: r.num_turns ?? null,
+  costUsd: r.total_cost_usd ?? null,
+  sessionId: r.session_id ?? null
+})
+
+const firstLine = (text: string | null | undefined): string | null => {
+  if (text === null || text === undefined) return null
+  const line = text.split("\n").find((l) => l.trim() !== "")
+  return line === undefined ? null : line.trim().slice(0, 300)
+}
+
+// ---------------------------------------------------------------- API failure classification
+
+type ApiKind = "auth" | "upstream" | "model" | "billing" | "prompt-too-long"
+
+/** Classifies a status / claude error category / text. Sources: Anthropic API errors doc (401, 403, 404, 413, 429, 500, 529) and claude's `assistant.error` values. */
+const apiKindOf = (status: number | null, category: string | null, text: string | null): ApiKind | null => {
+  const t = (text ?? "").toLowerCase()
+  const c = (category ?? "").toLowerCase()
+  if (c === "authentication_failed" || status === 401 || /invalid api key|authentication_error|login required|please run \/login|invalid x-api-key|oauth token/.test(t)) return "auth"
+  if (c === "billing_error" || /credit balance|billing/.test(t)) return "billing"
+  if (c === "model_not_found" || status === 404 || /not_found_error.*model|model.*not found|model_not_found/.test(t)) return "model"
+  if (/prompt is too long|prompt_too_long/.test(t) || c === "prompt_too_long") return "prompt-too-long"
+  if (
+    c === "overloaded" || c === "rate_limit" || c === "server_error" || c === "api_error" || c === "connection_error" ||
+    status === 429 || status === 529 || (status !== null && status >= 500) ||
+    /overloaded|rate limit|rate_limit|connection error|econnreset|socket hang up|terminated|connection closed|api error: 5\d\d|timed out/.test(t)
+  ) return "upstream"
+  return null
+}
+
+/** The most recent retry status as an ISO instant the API asked us to wait until, if computable. */
+const retryNotBefore = (retries: ReadonlyArray<ApiRetry>, endedAtMs: number | null): string | null => {
+  const last = retries[retries.length - 1]
+  if (last === undefined || last.retryDelayMs === null || endedAtMs === null) return null
+  return new Date(endedAtMs + last.retryDelayMs).toISOString()
+}
+
+const apiFailure = (
+  kind: ApiKind,
+  evidence: ApiFailureEvidence,
+  endedAtMs: number | null
+): RunOutcome => {
+  const status = evidence.apiErrorStatus === null ? "" : ` (HTTP ${evidence.apiErrorStatus})`
+  const cut = evidence.deadline === null
+    ? ""
+    : `; agentrun's ${evidence.deadline.timeoutMs / 1000}s deadline stopped it while claude was retrying (${evidence.retryCount} retries)`
+  switch (kind) {
+    case "auth":
+      return new AuthenticationFailed({
+        message: `The Messages API rejected the credentials${status}: check ANTHROPIC_API_KEY or log in again${cut}.`,
+        retryable: false,
+        evidence
+      })
+    case "billing":
+      return new BillingError({
+        message: `The account cannot pay for the request${status}: check the plan or credit balance${cut}.`,
+        retryable: false,
+        evidence
+      })
+    case "model":
+      return new ModelNotFound({
+        message: `The requested model is not available${status}: check --model${cut}.`,
+        retryable: false,
+        evidence
+      })
+    case "prompt-too-long":
+      return new PromptTooLong({
+        message: `The conversation no longer fits the model's context window${status}: shorten the prompt or inputs${cut}.`,
+        retryable: false,
+        evidence
+      })
+    case "upstream":
+      return new UpstreamUnavailable({
+        message: `The Messages API was unavailable${status}${evidence.error === null ? "" : ` (${evidence.error})`}: retry later${cut}.`,
+        retryable: true,
+        retryNotBefore: retryNotBefore(evidence.retries, endedAtMs),
+        evidence
+      })
+  }
+}
+
+/** Looks for an API failure in the structured fields, then stderr. */
+const findApiFailure = (
+  facts: RunFacts,
+  deadline: DeadlineFacts | null
+): { kind: ApiKind; evidence: ApiFailureEvidence } | null => {
+  const o = facts.observation
+  const r = o.result
+  const base = {
+    retries: [...o.apiRetries],
+    retryCount: o.apiRetryCount,
+    result: r === null ? null : resultFacts(r),
+    deadline,
+    process: facts.exit === null ? null : processEnd(facts)
+  }
+  if (r !== null) {
+    const text = [r.result ?? "", ...(r.errors ?? [])].join("\n")
+    const kind = apiKindOf(r.api_error_status ?? null, o.assistantErrors[o.assistantErrors.length - 1] ?? null, text)
+    if (kind !== null) {
+      return {
+        kind,
+        evidence: {
+          ...base,
+          source: "result",
+          apiErrorStatus: r.api_error_status ?? null,
+          error: o.assistantErrors[o.assistantErrors.length - 1] ?? null,
+          detail: firstLine(r.result) ?? firstLine(r.errors?.[0])
+        }
+      }
+    }
+  }
+  for (let i = o.assistantErrors.length - 1; i >= 0; i--) {
+    const kind = apiKindOf(null, o.assistantErrors[i]!, o.assistantErrorText)
+    if (kind !== null) {
+      const lastRetry = o.apiRetries[o.apiRetries.length - 1]
+      return {
+        kind,
+        evidence: {
+          ...base,
+          source: "assistant-error",
+          apiErrorStatus: lastRetry?.errorStatus ?? null,
+          error: o.assistantErrors[i]!,
+          detail: firstLine(o.assistantErrorText)
+        }
+      }
+    }
+  }
+  const lastRetry = o.apiRetries[o.apiRetries.length - 1]
+  if (lastRetry !== undefined && o.assistantMessagesSinceRetry === 0) {
+    const kind = apiKindOf(lastRetry.errorStatus, lastRetry.error, null) ?? "upstream"
+    return {
+      kind,
+      evidence: { ...base, source: "api-retry", apiErrorStatus: lastRetry.errorStatus, error: lastRetry.error, detail: null }
+    }
+  }
+  const stderrText = facts.stderrTail.join("\n")
+  const stderrKind = apiKindOf(null, null, stderrText)
+  if (stderrKind !== null && o.result === null && o.assistantMessages === 0) {
+    return {
+      kind: stderrKind,
+      evidence: {
+        ...base,
+        source: "stderr",
+        apiErrorStatus: null,
+        error: null,
+        detail: firstLine(facts.stderrTail.findLast((l) => apiKindOf(null, null, l) !== null))
+      }
+    }
+  }
+  return null
+}
+
+// ---------------------------------------------------------------- signals
+
+/**
+ * The likely cause of a signal death (see {@link LikelySignalCause}). SIGSEGV with nothing written
+ * is what an address-space limit does to claude (observed with `ulimit -v`); SIGKILL is never sent
+ * by the program itself, so it comes from the OOM killer or another process.
+ */
+export const likelySignalCause = (signal: SignalDeath, wroteNothing: boolean): LikelySignalCause => {
+  switch (signal.name) {
+    case "SIGSEGV":
+    case "SIGBUS":
+      return wroteNothing ? "address-space-limit" : "crash"
+    case "SIGABRT":
+      return "runtime-abort"
+    case "SIGKILL":
+      return "oom-killer-or-external-kill"
+    case "SIGTERM":
+    case "SIGINT":
+    case "SIGHUP":
+    case "SIGQUIT":
+      return "external-termination"
+    case "SIGILL":
+    case "SIGFPE":
+    case "SIGTRAP":
+    case "SIGSYS":
+      return "crash"
+    default:
+      return "unknown"
+  }
+}
+
+const signalAdvice: Record<LikelySignalCause, string> = {
+  "address-space-limit": "an address-space limit (ulimit -v / RLIMIT_AS) is likely too small for claude: raise or remove it",
+  "runtime-abort": "the runtime aborted: see the crash text in stderr",
+  "oom-killer-or-external-kill": "the kernel's OOM killer or another process killed it: check memory limits and dmesg",
+  "external-termination": "another process asked it to stop",
+  crash: "the binary crashed",
+  unknown: "see the evidence"
+}
+
+const crashText = (stderrTail: ReadonlyArray<string>): string | null => {
+  const meaningful = stderrTail.filter((l) => l.trim() !== "")
+  return meaningful.length === 0 ? null : meaningful.slice(-5).join("\n")
+}
+
+// ---------------------------------------------------------------- the verdict
+
+const succeeded = (facts: RunFacts, r: ResultEvent): Succeeded =>
+  new Succeeded({
+    message: `The agent finished successfully in ${r.num_turns ?? "?"} turn(s)${
+      typeof r.total_cost_usd === "number" ? ` for $${r.total_cost_usd.toFixed(4)}` : ""
+    }.`,
+    evidence: {
+      result: r.result ?? "",
+      sessionId: r.session_id ?? null,
+      numTurns: r.num_turns ?? null,
+      costUsd: r.total_cost_usd ?? null,
+      usage: r.usage ?? null,
+      durationMs: r.duration_ms ?? null,
+      process: processEnd(facts)
+    }
+  })
+
+const agentFailureFromResult = (facts: RunFacts, r: ResultEvent, endedAtMs: number | null): RunOutcome => {
+  const rf = resultFacts(r)
+  if (r.subtype === "error_max_turns") {
+    return new MaxTurnsReached({
+      message: `The agent stopped after reaching the turn limit (${r.num_turns ?? facts.maxTurns ?? "?"} turns): raise --max-turns or narrow the task.`,
+      retryable: false,
+      evidence: { result: rf, maxTurns: facts.maxTurns }
+    })
+  }
+  if (r.subtype === "error_max_budget_usd") {
+    return new BudgetExhausted({
+      message: `The agent stopped after spending its budget ($${(r.total_cost_usd ?? 0).toFixed(4)}).`,
+      retryable: false,
+      evidence: { result: rf }
+    })
+  }
+  const diagnostic = (r.errors ?? []).find((e) => edeDiagnostic.test(e)) ?? null
+  if (diagnostic !== null) {
+    return new EmptyModelResponse({
+      message: "The model returned an empty reply (no content blocks); a rerun usually gets a real answer.",
+      retryable: true,
+      evidence: { result: rf, diagnostic }
+    })
+  }
+  const api = findApiFailure(facts, null)
+  if (api !== null) return apiFailure(api.kind, api.evidence, endedAtMs)
+  return new AgentError({
+    message: `The agent reported a failure (${r.subtype}${r.terminal_reason ? `, ${r.terminal_reason}` : ""}): ${
+      firstLine(r.result) ?? firstLine(r.errors?.[0]) ?? "no detail given"
+    }`,
+    retryable: false,
+    evidence: { result: rf, assistantErrors: [...facts.observation.assistantErrors], process: processEnd(facts) }
+  })
+}
+
+/**
+ * Decides how a run ended. Precedence, most specific first: spawn failure; cancellation;
+ * deadline (naming the API failure it cut short, if claude was retrying); the `result` line;
+ * OOM evidence from the cgroup; truncated output; signal death; API failure without a result;
+ * exit 0 without a result; init-only exit; placeholder stub; any other non-zero exit.
+ *
+ * `endedAtMs` (epoch milliseconds) anchors `retryNotBefore`; pass null when unknown.
+ */
+export const verdict = (facts: RunFacts, endedAtMs: number | null = null): RunOutcome => {
+  const o = facts.observation
+  const pe = processEnd(facts)
+
+  if (facts.spawnFailure !== null) {
+    const f = facts.spawnFailure
+    const what: Record<SpawnFailure["reason"], string> = {
+      "not-found": `the executable ${f.path} does not exist`,
+      "not-executable": `${f.path} is not executable`,
+      "placeholder-stub": `${f.path} is claude-code's npm placeholder, not the native binary (its install script did not run)`,
+      "bad-working-directory": `the working directory is unusable (${f.detail})`,
+      other: f.detail
+    }
+    return new SpawnFailed({
+      message: `The agent could not be started: ${what[f.reason]}.`,
+      retryable: false,
+      evidence: { path: f.path, reason: f.reason, errno: f.errno, detail: f.detail, process: facts.exit === null ? null : pe }
+    })
+  }
+
+  if (facts.action._tag === "Cancel") {
+    const a = facts.action
+    return new Cancelled({
+      message: a.signal === null
+        ? "The run was cancelled by request and the agent was stopped."
+        : `The run was cancelled (${a.signal} to agentrun) and the agent was stopped.`,
+      retryable: false,
+      evidence: { signal: a.signal, by: a.signal === null ? "cancel-command" : "signal", stop: a.stop, process: pe }
+    })
+  }
+
+  if (facts.action._tag === "Deadline") {
+    const deadline: DeadlineFacts = { timeoutMs: facts.action.timeoutMs, stop: facts.action.stop }
+    if (o.apiRetryCount > 0 && o.assistantMessagesSinceRetry === 0) {
+      const api = findApiFailure(facts, deadline)
+      if (api !== null) return apiFailure(api.kind, api.evidence, endedAtMs)
+    }
+    return new DeadlineExceeded({
+      message: `The run exceeded its ${facts.action.timeoutMs / 1000}s deadline and was stopped.`,
+      retryable: false,
+      evidence: { deadline, assistantMessages: o.assistantMessages, process: pe }
+    })
+  }
+
+  const r = o.result
+  if (r !== null) {
+    if (r.is_error !== true && r.subtype === "success") return succeeded(facts, r)
+    return agentFailureFromResult(facts, r, endedAtMs)
+  }
+
+  if (facts.oomKills !== null && facts.oomKills.after > facts.oomKills.before) {
+    return new OutOfMemory({
+      message: `The kernel's OOM killer ended the run (cgroup oom_kill ${facts.oomKills.before} → ${facts.oomKills.after}): give it more memory.`,
+      retryable: false,
+      evidence: { oomKillsBefore: facts.oomKills.before, oomKillsAfter: facts.oomKills.after, process: pe }
+    })
+  }
+
+  const exit = facts.exit
+  const signal = exit?.signal ?? null
+
+  if (o.assistantMessages > 0) {
+    const cause = signal !== null ? "signal" : exit?.exitCode === 0 ? "output-cut" : "exit-code"
+    return new TruncatedMidStream({
+      message: `The agent's output stops mid-run with no result (${exit === null ? "no exit status" : describe(exit)}) after ${o.assistantMessages} assistant message(s).`,
+      retryable: cause !== "signal" || signal?.name === "SIGKILL",
+      evidence: { cause, assistantMessages: o.assistantMessages, lastEventType: o.lastEventType, process: pe }
+    })
+  }
+
+  if (signal !== null) {
+    const wroteNothing = o.stdoutLines === 0 && facts.stderrTail.every((l) => l.trim() === "")
+    const likely = likelySignalCause(signal, wroteNothing)
+    return new KilledBySignal({
+      message: `The agent was killed by ${signal.name} (${signal.number})${wroteNothing ? " before writing anything" : ""}: ${signalAdvice[likely]}.`,
+      retryable: likely === "oom-killer-or-external-kill" || likely === "external-termination",
+      evidence: { signal, likelyCause: likely, crashText: likely === "runtime-abort" || likely === "crash" ? crashText(facts.stderrTail) : null, process: pe }
+    })
+  }
+
+  const api = findApiFailure(facts, null)
+  if (api !== null && exit?.exitCode !== 0) return apiFailure(api.kind, api.evidence, endedAtMs)
+
+  if (exit?.exitCode === 0) {
+    return new UnparseableOutput({
+      message: `The agent exited 0 without a result line (${o.stdoutLines} stdout lines, ${o.malformedLines} not stream-json).`,
+      retryable: false,
+      evidence: { malformedLines: o.malformedLines, samples: [...o.malformedSamples], process: pe }
+    })
+  }
+
+  if (facts.stderrTail.some((l) => l.includes(placeholderStubMarker))) {
+    return new SpawnFailed({
+      message: "The agent could not be started: `claude` is claude-code's npm placeholder, not the native binary (its install script did not run).",
+      retryable: false,
+      evidence: { path: "claude", reason: "placeholder-stub", errno: null, detail: firstLine(facts.stderrTail.join("\n")) ?? "", process: pe }
+    })
+  }
+
+  if (o.init !== null && o.stdoutLines - o.malformedLines <= 1) {
+    return new InitOnlyExit({
+      message: `The agent exited (${exit === null ? "?" : describe(exit)}) right after starting its session, with nothing else written.`,
+      retryable: false,
+      evidence: { sessionId: o.init.sessionId, process: pe }
+    })
+  }
+
+  const first = firstLine(facts.stderrTail.join("\n")) ?? o.firstStdoutLine
+  return new ExitedNonZero({
+    message: `The agent exited with ${exit === null ? "an unknown status" : describe(exit)}${first === null ? "" : `: ${first}`}`,
+    retryable: false,
+    evidence: { firstMeaningfulLine: first, process: pe }
+  })
+}

@@ -1,0 +1,52 @@
+/**
+ * Where agentrun keeps its files, following the XDG Base Directory spec
+ * (https://specifications.freedesktop.org/basedir-spec/latest/): state (run records, locks,
+ * telemetry) under `$XDG_STATE_HOME/agentrun` (default `~/.local/state/agentrun`), managed
+ * installs under `$XDG_DATA_HOME/agentrun` (default `~/.local/share/agentrun`).
+ *
+ * @module
+ */
+import { Config, Context, Effect, Layer } from "effect"
+import * as NodePath from "node:path"
+import * as NodeOs from "node:os"
+
+/** Absolute directories agentrun owns. Nothing here is created eagerly. */
+export interface AgentrunDirs {
+  /** `$XDG_STATE_HOME/agentrun`: run records, sentinels, cooldown markers, telemetry. */
+  readonly stateDir: string
+  /** `$XDG_DATA_HOME/agentrun`: managed runtime installs. */
+  readonly dataDir: string
+  /** `<stateDir>/runs`: one folder per run. */
+  readonly runsDir: string
+}
+
+/** Builds {@link AgentrunDirs} from the XDG roots (absolute paths). */
+export const dirsFrom = (stateHome: string, dataHome: string): AgentrunDirs => {
+  const stateDir = NodePath.join(stateHome, "agentrun")
+  return { stateDir, dataDir: NodePath.join(dataHome, "agentrun"), runsDir: NodePath.join(stateDir, "runs") }
+}
+
+/**
+ * The agentrun directories. `layer` reads `XDG_STATE_HOME` / `XDG_DATA_HOME` (empty or relative
+ * values are ignored, as the spec says) and falls back to `~/.local/state` and `~/.local/share`;
+ * `layerTest(root)` puts both under `root`.
+ */
+export class AgentrunPaths extends Context.Service<AgentrunPaths, AgentrunDirs>()("agentrun/AgentrunPaths") {
+  static readonly layer = Layer.effect(
+    AgentrunPaths,
+    Effect.gen(function*() {
+      const home = NodeOs.homedir()
+      const absolute = (name: string, fallback: string) =>
+        Config.String(name).pipe(
+          Config.withDefault(""),
+          Config.map((value) => (NodePath.isAbsolute(value) ? value : fallback))
+        )
+      const stateHome = yield* absolute("XDG_STATE_HOME", NodePath.join(home, ".local", "state"))
+      const dataHome = yield* absolute("XDG_DATA_HOME", NodePath.join(home, ".local", "share"))
+      return AgentrunPaths.of(dirsFrom(stateHome, dataHome))
+    }).pipe(Effect.orDie)
+  )
+
+  static readonly layerTest = (root: string) =>
+    Layer.succeed(AgentrunPaths, AgentrunPaths.of(dirsFrom(NodePath.join(root, "state"), NodePath.join(root, "data"))))
+}

@@ -1,0 +1,167 @@
+/**
+ * The process boundary: start the agent in its own session and process group, read its stdout
+ * and stderr as lines in bounded memory, signal it, and learn how it ended.
+ *
+ * Why not `effect/process`: its `exitCode` turns a signal death into an error string, and it
+ * signals the whole process group on any non-zero exit — erasing the evidence a verdict and the
+ * hang watchdog need. This service keeps both facts structured ({@link ExitStatus}).
+ *
+ * @module
+ */
+import { Context, Deferred, Effect, Layer, Schema, type Scope, Stream } from "effect"
+import * as NodeChildProcess from "node:child_process"
+import * as NodeFs from "node:fs"
+import { type ExitStatus, fromNodeExit } from "../domain/ExitStatus.ts"
+import { checkExecutable } from "./Executable.ts"
+import { defaultMaxLineBytes, LineSplitter } from "./LineSplitter.ts"
+
+/** What to start. */
+export interface AgentCommand {
+  /** Path or PATH-resolved name of the executable. */
+  readonly executable: string
+  readonly args: ReadonlyArray<string>
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Written to stdin, which is then closed. */
+  readonly stdin: string
+  /** Longest stdout/stderr line kept, in bytes (default 64 MiB); longer lines are cut. */
+  readonly maxLineBytes?: number
+}
+
+/** The agent could not be started. `reason` tells the causes apart. */
+export class AgentSpawnError extends Schema.TaggedError<AgentSpawnError>()("AgentSpawnError", {
+  message: Schema.String,
+  path: Schema.String,
+  reason: Schema.Literals(["not-found", "not-executable", "placeholder-stub", "bad-working-directory", "other"]),
+  errno: Schema.NullOr(Schema.String),
+  detail: Schema.String,
+  retryable: Schema.Boolean
+}) {}
+
+/** Signal names this boundary sends. */
+export type StopSignal = "SIGINT" | "SIGTERM" | "SIGKILL" | "SIGSTOP" | "SIGCONT"
+
+/** A running agent. Its streams can each be consumed once. */
+export interface AgentHandle {
+  readonly pid: number
+  /** stdout, line by line. Ends when the agent closes stdout. */
+  readonly stdout: Stream.Stream<string>
+  /** stderr, line by line. */
+  readonly stderr: Stream.Stream<string>
+  /** Waits for the agent to exit. */
+  readonly exit: Effect.Effect<ExitStatus>
+  /** Non-blocking: the exit status if it has exited. */
+  readonly exited: Effect.Effect<ExitStatus | null>
+  /** Sends a signal to the agent process only; false if it is already gone. */
+  readonly signal: (signal: StopSignal) => Effect.Effect<boolean>
+  /** Sends a signal to the agent's whole process group; false if the group is gone. */
+  readonly signalGroup: (signal: StopSignal) => Effect.Effect<boolean>
+}
+
+/** Starts agents. The handle's scope, when closed, SIGKILLs the process group if it is still alive. */
+export class AgentProcess extends Context.Service<AgentProcess, {
+  readonly spawn: (command: AgentCommand) => Effect.Effect<AgentHandle, AgentSpawnError, Scope.Scope>
+}>()("agentrun/AgentProcess") {
+  static readonly layer = Layer.succeed(AgentProcess, AgentProcess.of({ spawn: (command) => spawnNode(command) }))
+}
+
+const sendSignal = (target: number, signal: StopSignal): boolean => {
+  try {
+    process.kill(target, signal)
+    return true
+  } catch {
+    // ESRCH: gone. EPERM cannot happen for our own child or group.
+    return false
+  }
+}
+
+const lines = (readable: NodeJS.ReadableStream, maxLineBytes: number): Stream.Stream<string> => {
+  async function* batches() {
+    const splitter = new LineSplitter(maxLineBytes)
+    for await (const chunk of readable) {
+      const out = splitter.push(chunk as Buffer)
+      if (out.length > 0) yield out as [string, ...Array<string>]
+    }
+    const rest = splitter.end()
+    if (rest.length > 0) yield rest as [string, ...Array<string>]
+  }
+  // A read error on a pipe from our own child means the pipe is gone: end the stream.
+  return Stream.fromAsyncIterable(batches(), (e) => e).pipe(Stream.flattenArray, Stream.catch(() => Stream.empty))
+}
+
+const spawnNode = (command: AgentCommand): Effect.Effect<AgentHandle, AgentSpawnError, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (!NodeFs.existsSync(command.cwd) || !NodeFs.statSync(command.cwd).isDirectory()) {
+      return yield* new AgentSpawnError({
+        message: `Working directory ${command.cwd} does not exist or is not a directory.`,
+        path: command.executable,
+        reason: "bad-working-directory",
+        errno: "ENOENT",
+        detail: command.cwd,
+        retryable: false
+      })
+    }
+    const check = checkExecutable(command.executable, command.env["PATH"], command.cwd)
+    if (check._tag === "Unusable") {
+      return yield* new AgentSpawnError({
+        message: `Cannot start ${check.path}: ${check.detail}.`,
+        path: check.path,
+        reason: check.reason,
+        errno: check.errno,
+        detail: check.detail,
+        retryable: false
+      })
+    }
+    const exitDeferred = yield* Deferred.make<ExitStatus>()
+    const child = yield* Effect.acquireRelease(
+      Effect.callback<NodeChildProcess.ChildProcess, AgentSpawnError>((resume) => {
+        const child = NodeChildProcess.spawn(check.path, [...command.args], {
+          cwd: command.cwd,
+          env: command.env as NodeJS.ProcessEnv,
+          // setsid(): its own session and process group, so signals to agentrun's terminal
+          // group do not reach it and we can signal its whole group.
+          detached: true,
+          stdio: ["pipe", "pipe", "pipe"]
+        })
+        child.once("error", (error: NodeJS.ErrnoException) => {
+          resume(Effect.fail(new AgentSpawnError({
+            message: `Cannot start ${check.path}: ${error.message}.`,
+            path: check.path,
+            reason: error.code === "ENOENT" ? "not-found" : error.code === "EACCES" ? "not-executable" : "other",
+            errno: error.code ?? null,
+            detail: error.message,
+            retryable: false
+          })))
+        })
+        child.once("exit", (code, signal) => {
+          Deferred.doneUnsafe(exitDeferred, Effect.succeed(fromNodeExit(code, signal)))
+        })
+        child.once("spawn", () => resume(Effect.succeed(child)))
+      }),
+      (child) =>
+        Effect.gen(function*() {
+          const done = yield* Deferred.isDone(exitDeferred)
+          // Last resort: the supervisor is leaving and the agent is still here.
+          if (!done && child.pid !== undefined) sendSignal(-child.pid, "SIGKILL")
+          child.stdin?.destroy()
+        })
+    )
+    const pid = child.pid!
+    // EPIPE when the agent exits without reading its stdin is not our failure.
+    child.stdin!.on("error", () => {})
+    child.stdin!.end(command.stdin)
+    const maxLineBytes = command.maxLineBytes ?? defaultMaxLineBytes
+    return {
+      pid,
+      stdout: lines(child.stdout!, maxLineBytes),
+      stderr: lines(child.stderr!, maxLineBytes),
+      exit: Deferred.await(exitDeferred),
+      exited: Effect.flatMap(
+        Deferred.isDone(exitDeferred),
+        (done) => (done ? Deferred.await(exitDeferred) : Effect.succeed(null))
+      ),
+      signal: (signal) => Effect.sync(() => sendSignal(pid, signal)),
+      signalGroup: (signal) => Effect.sync(() => sendSignal(-pid, signal))
+    } satisfies AgentHandle
+  })
+

@@ -1,0 +1,85 @@
+/**
+ * Splits a byte stream into UTF-8 lines in bounded memory. A line longer than `maxLineBytes` is
+ * cut: its first `maxLineBytes` bytes are emitted (flagged by {@link LineSplitter.truncatedLines})
+ * and the rest of it is dropped as it arrives, so one runaway line cannot exhaust memory.
+ *
+ * Splitting on byte 0x0A before decoding is safe: UTF-8 never uses that byte inside a multi-byte
+ * sequence (RFC 3629, section 3).
+ *
+ * @module
+ */
+
+/** Default longest line kept, in bytes (64 MiB). */
+export const defaultMaxLineBytes = 64 * 1024 * 1024
+
+/** A stateful splitter; feed chunks in order, then call `end()`. */
+export class LineSplitter {
+  private pending: Array<Buffer> = []
+  private pendingBytes = 0
+  private dropping = false
+  /** How many lines were cut at `maxLineBytes`. */
+  truncatedLines = 0
+  readonly maxLineBytes: number
+
+  constructor(maxLineBytes: number = defaultMaxLineBytes) {
+    this.maxLineBytes = maxLineBytes
+  }
+
+  /** Returns the complete lines in `chunk` (without their newline; a trailing `\r` is kept). */
+  push(chunk: Buffer): Array<string> {
+    const lines: Array<string> = []
+    let start = 0
+    for (;;) {
+      const nl = chunk.indexOf(10, start)
+      if (nl === -1) break
+      if (this.dropping) {
+        this.dropping = false
+        lines.push(this.flush())
+      } else if (this.pendingBytes === 0) {
+        if (nl - start > this.maxLineBytes) {
+          this.truncatedLines++
+          lines.push(chunk.toString("utf8", start, start + this.maxLineBytes))
+        } else {
+          lines.push(chunk.toString("utf8", start, nl))
+        }
+      } else {
+        this.keep(chunk.subarray(start, nl))
+        this.dropping = false
+        lines.push(this.flush())
+      }
+      start = nl + 1
+    }
+    if (start < chunk.length && !this.dropping) this.keep(chunk.subarray(start))
+    return lines
+  }
+
+  /** The last line if the stream did not end with a newline. */
+  end(): Array<string> {
+    if (this.pendingBytes === 0 && !this.dropping) return []
+    this.dropping = false
+    return [this.flush()]
+  }
+
+  private keep(part: Buffer) {
+    const room = this.maxLineBytes - this.pendingBytes
+    if (part.length > room) {
+      if (room > 0) {
+        this.pending.push(Buffer.from(part.subarray(0, room)))
+        this.pendingBytes += room
+      }
+      if (!this.dropping) this.truncatedLines++
+      this.dropping = true
+      return
+    }
+    // Copy: the source chunk may be reused by the stream.
+    this.pending.push(Buffer.from(part))
+    this.pendingBytes += part.length
+  }
+
+  private flush(): string {
+    const line = this.pending.length === 1 ? this.pending[0]!.toString("utf8") : Buffer.concat(this.pending).toString("utf8")
+    this.pending = []
+    this.pendingBytes = 0
+    return line
+  }
+}
