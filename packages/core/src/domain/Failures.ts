@@ -77,8 +77,10 @@ export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("Budg
 export class PromptTooLong extends Schema.TaggedError<PromptTooLong>()("PromptTooLong", fields("agent", ApiFailureEvidence)) {}
 
 /**
- * The model replied with no content at all. The real CLI reports it as `result`
- * `error_during_execution` with an `errors[]` entry `[ede_diagnostic] ... last_content_type=none`.
+ * The model replied with no content at all. The real CLI reports it either as `result`
+ * `error_during_execution` with an `errors[]` entry `[ede_diagnostic] ... last_content_type=none`
+ * (empty reply with `stop_reason: null`), or — when the empty reply ended with `end_turn` — as a
+ * `success` whose `result` is `""` with no assistant content in the whole run (observed, 2.1.330).
  */
 export class EmptyModelResponse extends Schema.TaggedError<EmptyModelResponse>()("EmptyModelResponse", fields("agent", Schema.Struct({
   result: ResultFacts,

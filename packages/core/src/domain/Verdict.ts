@@ -394,7 +394,18 @@ export const verdict = (facts: RunFacts, endedAtMs: number | null = null): RunOu
 
   const r = o.result
   if (r !== null) {
-    if (r.is_error !== true && r.subtype === "success") return succeeded(facts, r)
+    if (r.is_error !== true && r.subtype === "success") {
+      // Observed: when every model reply is empty (no content, stop_reason end_turn), claude nudges
+      // once, then reports success with `result: ""` although the model never said anything.
+      if ((r.result ?? "") === "" && o.assistantMessages === 0) {
+        return new EmptyModelResponse({
+          message: "The model returned only empty replies (claude reported success with an empty result); a rerun usually gets a real answer.",
+          retryable: true,
+          evidence: { result: resultFacts(r), diagnostic: null }
+        })
+      }
+      return succeeded(facts, r)
+    }
     return agentFailureFromResult(facts, r, endedAtMs)
   }
 

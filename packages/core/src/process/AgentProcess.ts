@@ -62,6 +62,7 @@ export interface AgentHandle {
 export class AgentProcess extends Context.Service<AgentProcess, {
   readonly spawn: (command: AgentCommand) => Effect.Effect<AgentHandle, AgentSpawnError, Scope.Scope>
 }>()("agentrun/AgentProcess") {
+  /** Real processes via node:child_process. */
   static readonly layer = Layer.succeed(AgentProcess, AgentProcess.of({ spawn: (command) => spawnNode(command) }))
 }
 

@@ -1,0 +1,182 @@
+/**
+ * The subprocess boundary of Bootstrap: runs an installer (npm, `python -m venv`, pip) or a probe
+ * (`claude --version`, `python3 -c ...`) to completion, with a time limit taken from Effect's Clock.
+ *
+ * Uses `node:child_process` directly rather than `effect/process`, because bootstrap must see a
+ * signal death as data (`ExitStatus`), and must know which signals it sent itself: its own timeout
+ * kill is `subprocess_timeout`, any other signal death is `signal_killed`.
+ *
+ * @module
+ */
+import { Clock, Context, Effect, Layer, Schema } from "effect"
+import type { Duration } from "effect"
+import * as NodeChild from "node:child_process"
+import { type ExitStatus, fromNodeExit } from "../domain/ExitStatus.ts"
+
+/** What to run. */
+export interface InstallerSpec {
+  /** Executable name (looked up on `env.PATH`) or path. */
+  readonly command: string
+  readonly args: ReadonlyArray<string>
+  /** The child's whole environment; the parent's when absent. */
+  readonly env?: Readonly<Record<string, string | undefined>>
+  readonly cwd?: string
+  /**
+   * agentrun's time limit; when it passes, the child's whole process group gets SIGKILL and the
+   * run reports `timedOut: true` and `sentSignal: "SIGKILL"`.
+   */
+  readonly timeout: Duration.Input
+}
+
+/** How a run ended, with its output. */
+export interface InstallerRun {
+  /** How the process ended (`ExitStatus.ts`). */
+  readonly status: ExitStatus
+  /** Output, each capped at its last 256 KiB. */
+  readonly stdout: string
+  readonly stderr: string
+  /** The signal agentrun itself sent the process group (its timeout kill, or on interruption), else null. */
+  readonly sentSignal: string | null
+  /** True when agentrun's time limit ran out. */
+  readonly timedOut: boolean
+  /** Wall time from spawn to exit, in milliseconds (Effect Clock). */
+  readonly durationMs: number
+}
+
+/**
+ * The installer could not be started at all (`spawn` failed): `errno` is Node's code, e.g.
+ * `"ENOENT"` (not found on PATH) or `"EACCES"` (not executable).
+ */
+export class InstallerSpawnError extends Schema.TaggedError<InstallerSpawnError>()("InstallerSpawnError", {
+  message: Schema.String,
+  command: Schema.String,
+  errno: Schema.String,
+  retryable: Schema.Boolean
+}) {}
+
+const outputCap = 256 * 1024
+
+/** Keeps at most the last {@link outputCap} characters. */
+const append = (acc: string, chunk: string): string => {
+  const next = acc + chunk
+  return next.length > outputCap ? next.slice(next.length - outputCap) : next
+}
+
+type Ended =
+  | { readonly _tag: "exit"; readonly code: number | null; readonly signal: string | null }
+  | { readonly _tag: "error"; readonly errno: string; readonly message: string }
+
+/** Sends `signal` to the child's process group (it is a group leader: spawned detached). */
+const killGroup = (pid: number | undefined, signal: NodeJS.Signals): void => {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** Runs {@link InstallerSpec}s; see the module docs. */
+export class InstallerProcess extends Context.Service<InstallerProcess, {
+  /**
+   * Runs to completion. Fails only when the process could not start; every way it can end
+   * (exit code, signal, timeout) is an {@link InstallerRun}. Interrupting the effect kills the group.
+   */
+  run(spec: InstallerSpec): Effect.Effect<InstallerRun, InstallerSpawnError>
+}>()("agentrun/bootstrap/InstallerProcess") {
+  /** Real child processes, each in its own process group. */
+  static readonly layer = Layer.succeed(
+    InstallerProcess,
+    InstallerProcess.of({
+      run: (spec) =>
+        Effect.gen(function*() {
+          const started = yield* Clock.currentTimeMillis
+          const state = { stdout: "", stderr: "", sent: null as string | null }
+          const commandLine = [spec.command, ...spec.args].join(" ")
+          const spawned = yield* Effect.try({
+            try: () => {
+              const child = NodeChild.spawn(spec.command, [...spec.args], {
+                stdio: ["ignore", "pipe", "pipe"],
+                detached: true,
+                ...(spec.env !== undefined ? { env: spec.env as NodeJS.ProcessEnv } : {}),
+                ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {})
+              })
+              child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+                state.stdout = append(state.stdout, chunk)
+              })
+              child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+                state.stderr = append(state.stderr, chunk)
+              })
+              const ended = new Promise<Ended>((resolve) => {
+                child.on("error", (error: NodeJS.ErrnoException) =>
+                  resolve({ _tag: "error", errno: error.code ?? "UNKNOWN", message: error.message }))
+                child.on("close", (code, signal) => resolve({ _tag: "exit", code, signal }))
+              })
+              return { child, ended }
+            },
+            catch: (error) =>
+              new InstallerSpawnError({
+                message: `could not start ${spec.command}: ${String(error)}`,
+                command: commandLine,
+                errno: (error as NodeJS.ErrnoException).code ?? "UNKNOWN",
+                retryable: false
+              })
+          })
+          const wait = Effect.promise(() => spawned.ended)
+          const kill = Effect.sync(() => {
+            state.sent = "SIGKILL"
+            killGroup(spawned.child.pid, "SIGKILL")
+          })
+          let timedOut = false
+          const ended = yield* wait.pipe(
+            Effect.timeoutOrElse({
+              duration: spec.timeout,
+              orElse: () =>
+                Effect.sync(() => {
+                  timedOut = true
+                }).pipe(Effect.andThen(kill), Effect.andThen(wait))
+            }),
+            Effect.onInterrupt(() => kill)
+          )
+          if (ended._tag === "error") {
+            return yield* new InstallerSpawnError({
+              message: `could not start ${spec.command}: ${ended.message}`,
+              command: commandLine,
+              errno: ended.errno,
+              retryable: false
+            })
+          }
+          const finished = yield* Clock.currentTimeMillis
+          return {
+            status: fromNodeExit(ended.code, ended.signal),
+            stdout: state.stdout,
+            stderr: state.stderr,
+            sentSignal: state.sent,
+            timedOut,
+            durationMs: Math.max(0, finished - started)
+          }
+        })
+    })
+  )
+
+  /**
+   * Scripted runs for tests: `handler` answers each spec (it may count calls or fail). Use
+   * {@link scriptedRun} to build answers.
+   */
+  static readonly layerTest = (handler: (spec: InstallerSpec) => Effect.Effect<InstallerRun, InstallerSpawnError>) =>
+    Layer.succeed(InstallerProcess, InstallerProcess.of({ run: handler }))
+}
+
+/** An {@link InstallerRun} for tests: exit code (or signal name), stdout, stderr. */
+export const scriptedRun = (
+  end: { readonly exitCode: number } | { readonly signal: string },
+  stdout = "",
+  stderr = ""
+): InstallerRun => ({
+  status: "signal" in end ? fromNodeExit(null, end.signal) : fromNodeExit(end.exitCode, null),
+  stdout,
+  stderr,
+  sentSignal: null,
+  timedOut: false,
+  durationMs: 1
+})

@@ -1,0 +1,323 @@
+/**
+ * The real {@link ProcessTableShape}: Linux `/proc` (proc(5)) for reading, kill(2) (through
+ * Node's `process.kill`) for signalling.
+ *
+ * All file reads are asynchronous on purpose: reading `/proc/PID/cmdline` of a process whose
+ * memory map lock is held (often the very process that hangs) can block the reader, and a
+ * synchronous read would freeze agentrun's event loop with it.
+ *
+ * @module
+ */
+import { Effect, Option } from "effect"
+import * as NodeChildProcess from "node:child_process"
+import * as NodeFs from "node:fs/promises"
+import type { SignalName } from "../domain/ExitStatus.ts"
+import { cgroup2Mounts, cgroupDirCandidates, cgroupV2Path, parseOomKill } from "./CgroupMemory.ts"
+import { parseTcpTable, parseUnixTable, formatEndpoint } from "./NetSockets.ts"
+import type { TcpRow, UnixRow } from "./NetSockets.ts"
+import { familyOf } from "./ProcessFamily.ts"
+import { isZombie, parseBootTime, parseCmdline, parseStat, stateMeaning, toProcessInfo } from "./ProcessInfo.ts"
+import type { BootClock, ProcessInfo } from "./ProcessInfo.ts"
+import { classifyFdTarget, parseFdAccess, parseIo } from "./ProcessInspection.ts"
+import type { FdsEvidence, OpenFd, ProcessInspection, SocketDetail, ThreadState, ThreadsEvidence } from "./ProcessInspection.ts"
+import { parseProcStatus } from "./ProcStatus.ts"
+import { ProcfsUnavailable, SignalNotPermitted } from "./ProcfsErrors.ts"
+import type { FamilyOptions, ProcessTableShape, SignalDelivery } from "./ProcessTable.ts"
+
+/** Why a file could not be read: the path and the errno code (`"ENOENT"`, `"EACCES"`, ...). */
+interface ReadFailure {
+  readonly path: string
+  readonly code: string
+}
+
+const errnoCode = (cause: unknown): string => {
+  const code = (cause as { code?: unknown } | null)?.code
+  return typeof code === "string" ? code : String(cause)
+}
+
+const readText = (path: string): Effect.Effect<string, ReadFailure> =>
+  Effect.tryPromise({ try: () => NodeFs.readFile(path, "utf8"), catch: (cause) => ({ path, code: errnoCode(cause) }) })
+
+const readDir = (path: string): Effect.Effect<ReadonlyArray<string>, ReadFailure> =>
+  Effect.tryPromise({ try: () => NodeFs.readdir(path), catch: (cause) => ({ path, code: errnoCode(cause) }) })
+
+const readLink = (path: string): Effect.Effect<string, ReadFailure> =>
+  Effect.tryPromise({ try: () => NodeFs.readlink(path), catch: (cause) => ({ path, code: errnoCode(cause) }) })
+
+const describeFailure = (failure: ReadFailure): string => `${failure.code} reading ${failure.path}`
+
+/** `getconf CLK_TCK` (POSIX getconf(1), sysconf `_SC_CLK_TCK`), or 100 when that fails. */
+const clockTicksPerSecond: Effect.Effect<number> = Effect.tryPromise({
+  try: () =>
+    new Promise<string>((resolve, reject) =>
+      NodeChildProcess.execFile("getconf", ["CLK_TCK"], { timeout: 5_000 }, (error, stdout) =>
+        error === null ? resolve(stdout) : reject(error)
+      )
+    ),
+  catch: (cause) => cause
+}).pipe(
+  Effect.map((out) => Number.parseInt(out.trim(), 10)),
+  Effect.map((n) => (Number.isInteger(n) && n > 0 ? n : 100)),
+  Effect.orElseSucceed(() => 100)
+)
+
+const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && n > 0
+
+/** kill(2) through Node, with ESRCH as `"no-such-process"` and EPERM as {@link SignalNotPermitted}. */
+const sendSignal = (target: "process" | "group", id: number, signal: SignalName): Effect.Effect<SignalDelivery, SignalNotPermitted> =>
+  Effect.suspend(() => {
+    if (target === "process" ? !isPositiveInteger(id) : !(Number.isInteger(id) && id > 1)) {
+      return Effect.die(new Error(`refusing to signal ${target} ${id}: kill(2) would reach a whole group or every process`))
+    }
+    return Effect.try({
+      try: () => {
+        process.kill(target === "process" ? id : -id, signal)
+        return "delivered" as SignalDelivery
+      },
+      catch: (cause) => cause
+    }).pipe(
+      Effect.catch((cause) => {
+        const code = errnoCode(cause)
+        if (code === "ESRCH") return Effect.succeed("no-such-process" as SignalDelivery)
+        if (code === "EPERM") {
+          return Effect.fail(
+            new SignalNotPermitted({
+              message: `not permitted to send ${signal} to ${target} ${id} (EPERM)`,
+              target,
+              id,
+              signal
+            })
+          )
+        }
+        return Effect.die(cause)
+      })
+    )
+  })
+
+/**
+ * Builds the real process table. Reads `CLK_TCK` and `/proc/stat` `btime` once. Never fails: when
+ * `/proc` is unusable (not Linux, not mounted), the `/proc` methods fail with
+ * {@link ProcfsUnavailable}.
+ */
+export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.gen(function*() {
+  const ticksPerSecond = yield* clockTicksPerSecond
+  const procStat = process.platform === "linux"
+    ? yield* Effect.result(readText("/proc/stat"))
+    : undefined
+
+  const unavailable: ProcfsUnavailable | undefined = procStat === undefined
+    ? new ProcfsUnavailable({
+      message: `no /proc process table on platform ${process.platform}`,
+      path: "/proc",
+      code: null,
+      platform: process.platform
+    })
+    : procStat._tag === "Failure"
+    ? new ProcfsUnavailable({
+      message: `cannot read /proc/stat: ${procStat.failure.code}`,
+      path: "/proc/stat",
+      code: procStat.failure.code,
+      platform: process.platform
+    })
+    : undefined
+
+  const clock: BootClock = {
+    ticksPerSecond,
+    bootTimeEpochSeconds: procStat !== undefined && procStat._tag === "Success" ? parseBootTime(procStat.success) : null
+  }
+
+  const requireProcfs: Effect.Effect<void, ProcfsUnavailable> = unavailable === undefined
+    ? Effect.void
+    : Effect.fail(unavailable)
+
+  /** info without the availability check. */
+  const readInfo = (pid: number): Effect.Effect<Option.Option<ProcessInfo>> =>
+    Effect.gen(function*() {
+      if (!isPositiveInteger(pid)) return Option.none()
+      const statText = yield* Effect.option(readText(`/proc/${pid}/stat`))
+      const stat = Option.flatMap(statText, parseStat)
+      if (Option.isNone(stat)) return Option.none()
+      const cmdline = yield* readText(`/proc/${pid}/cmdline`).pipe(
+        Effect.map(parseCmdline),
+        Effect.orElseSucceed((): ReadonlyArray<string> => [])
+      )
+      return Option.some(toProcessInfo(stat.value, cmdline, clock))
+    })
+
+  const info = (pid: number) => Effect.andThen(requireProcfs, readInfo(pid))
+
+  const list: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> = Effect.gen(function*() {
+    yield* requireProcfs
+    const entries = yield* readDir("/proc").pipe(
+      Effect.mapError((failure) =>
+        new ProcfsUnavailable({
+          message: `cannot list /proc: ${failure.code}`,
+          path: "/proc",
+          code: failure.code,
+          platform: process.platform
+        })
+      )
+    )
+    const pids = entries.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b)
+    const infos = yield* Effect.forEach(pids, readInfo, { concurrency: 16 })
+    return infos.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
+  })
+
+  const family = (pid: number, options?: FamilyOptions) =>
+    Effect.map(list, (all) => familyOf(all, pid, options?.includeRoot ?? false))
+
+  const isAlive = (pid: number): Effect.Effect<boolean, ProcfsUnavailable> =>
+    unavailable === undefined
+      ? Effect.map(readInfo(pid), Option.match({ onNone: () => false, onSome: (p) => !isZombie(p) }))
+      : Effect.map(Effect.exit(sendSignalZero(pid)), (exit) => exit._tag === "Success" && exit.value)
+
+  const startTimeMatches = (pid: number, startTimeTicks: number) =>
+    Effect.map(info(pid), Option.match({ onNone: () => false, onSome: (p) => p.startTimeTicks === startTimeTicks }))
+
+  const readThreads = (pid: number): Effect.Effect<ThreadsEvidence> =>
+    readDir(`/proc/${pid}/task`).pipe(
+      Effect.flatMap((tids) =>
+        Effect.forEach(
+          tids.filter((t) => /^\d+$/.test(t)).map(Number).sort((a, b) => a - b),
+          (tid) =>
+            Effect.gen(function*() {
+              const stat = Option.flatMap(yield* Effect.option(readText(`/proc/${pid}/task/${tid}/stat`)), parseStat)
+              if (Option.isNone(stat)) return Option.none<ThreadState>()
+              const wchanText = yield* readText(`/proc/${pid}/task/${tid}/wchan`).pipe(
+                Effect.map((w) => w.trim()),
+                Effect.orElseSucceed(() => "")
+              )
+              return Option.some<ThreadState>({
+                tid,
+                comm: stat.value.comm,
+                state: stat.value.state,
+                stateMeaning: stateMeaning(stat.value.state),
+                wchan: wchanText === "" || wchanText === "0" ? "unavailable" : wchanText,
+                utimeTicks: stat.value.utimeTicks,
+                stimeTicks: stat.value.stimeTicks
+              })
+            }),
+          { concurrency: 8 }
+        )
+      ),
+      Effect.map((threads): ThreadsEvidence => ({
+        _tag: "Available",
+        threads: threads.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
+      })),
+      Effect.catch((failure) => Effect.succeed<ThreadsEvidence>({ _tag: "Unavailable", reason: describeFailure(failure) }))
+    )
+
+  const readSocketTables = (pid: number) =>
+    Effect.all({
+      tcp: readText(`/proc/${pid}/net/tcp`).pipe(Effect.map((t) => parseTcpTable(t, "tcp")), Effect.orElseSucceed((): ReadonlyArray<TcpRow> => [])),
+      tcp6: readText(`/proc/${pid}/net/tcp6`).pipe(Effect.map((t) => parseTcpTable(t, "tcp6")), Effect.orElseSucceed((): ReadonlyArray<TcpRow> => [])),
+      unix: readText(`/proc/${pid}/net/unix`).pipe(Effect.map(parseUnixTable), Effect.orElseSucceed((): ReadonlyArray<UnixRow> => []))
+    }, { concurrency: "unbounded" }).pipe(
+      Effect.map(({ tcp, tcp6, unix }) => {
+        const byInode = new Map<number, SocketDetail>()
+        for (const row of unix) {
+          byInode.set(row.inode, { _tag: "Unix", type: row.type, state: row.state, listening: row.listening, path: row.path })
+        }
+        for (const row of [...tcp, ...tcp6]) {
+          byInode.set(row.inode, {
+            _tag: "Tcp",
+            protocol: row.protocol,
+            local: formatEndpoint(row.localAddress, row.localPort),
+            localPort: row.localPort,
+            remote: formatEndpoint(row.remoteAddress, row.remotePort),
+            remotePort: row.remotePort,
+            state: row.state
+          })
+        }
+        return byInode
+      })
+    )
+
+  const readFds = (pid: number): Effect.Effect<FdsEvidence> =>
+    Effect.gen(function*() {
+      const names = yield* readDir(`/proc/${pid}/fd`)
+      const fdNumbers = names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b)
+      const links = yield* Effect.forEach(
+        fdNumbers,
+        (fd) =>
+          Effect.gen(function*() {
+            const target = yield* Effect.option(readLink(`/proc/${pid}/fd/${fd}`))
+            if (Option.isNone(target)) return Option.none<{ fd: number; target: string; access: OpenFd["access"] }>()
+            const access = yield* readText(`/proc/${pid}/fdinfo/${fd}`).pipe(
+              Effect.map(parseFdAccess),
+              Effect.orElseSucceed(() => null)
+            )
+            return Option.some({ fd, target: target.value, access })
+          }),
+        { concurrency: 16 }
+      )
+      const present = links.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
+      const hasSockets = present.some((l) => l.target.startsWith("socket:"))
+      const sockets = hasSockets ? yield* readSocketTables(pid) : new Map<number, SocketDetail>()
+      const fds = present.map(({ fd, target, access }): OpenFd => {
+        const { kind, inode } = classifyFdTarget(target)
+        const socket: SocketDetail | null = kind !== "socket" || inode === null
+          ? null
+          : sockets.get(inode) ?? { _tag: "Unresolved", reason: "not in /proc/PID/net/{tcp,tcp6,unix}" }
+        return { fd, target, kind, inode, access, socket }
+      })
+      return { _tag: "Available", fds } satisfies FdsEvidence as FdsEvidence
+    }).pipe(
+      Effect.catch((failure) => Effect.succeed<FdsEvidence>({ _tag: "Unavailable", reason: describeFailure(failure) }))
+    )
+
+  const inspect = (pid: number): Effect.Effect<Option.Option<ProcessInspection>, ProcfsUnavailable> =>
+    Effect.gen(function*() {
+      const found = yield* info(pid)
+      if (Option.isNone(found)) return Option.none()
+      const parts = yield* Effect.all({
+        status: readText(`/proc/${pid}/status`).pipe(
+          Effect.map((text): ProcessInspection["status"] => ({ _tag: "Available", status: parseProcStatus(text) })),
+          Effect.catch((failure) => Effect.succeed<ProcessInspection["status"]>({ _tag: "Unavailable", reason: describeFailure(failure) }))
+        ),
+        threads: readThreads(pid),
+        io: readText(`/proc/${pid}/io`).pipe(
+          Effect.map(parseIo),
+          Effect.catch((failure) => Effect.succeed<ProcessInspection["io"]>({ _tag: "Unavailable", reason: describeFailure(failure) }))
+        ),
+        fds: readFds(pid)
+      }, { concurrency: "unbounded" })
+      return Option.some<ProcessInspection>({ info: found.value, ...parts })
+    })
+
+  const oomKillCount: Effect.Effect<Option.Option<number>> = Effect.gen(function*() {
+    if (unavailable !== undefined) return Option.none()
+    const cgroupText = yield* Effect.option(readText("/proc/self/cgroup"))
+    const path = Option.flatMap(cgroupText, (t) => Option.fromUndefinedOr(cgroupV2Path(t)))
+    if (Option.isNone(path)) return Option.none()
+    const mountinfo = yield* readText("/proc/self/mountinfo").pipe(Effect.orElseSucceed(() => ""))
+    for (const dir of cgroupDirCandidates(path.value, cgroup2Mounts(mountinfo))) {
+      const events = yield* Effect.option(readText(`${dir}/memory.events`))
+      const count = Option.flatMap(events, (e) => Option.fromUndefinedOr(parseOomKill(e)))
+      if (Option.isSome(count)) return count
+    }
+    return Option.none()
+  })
+
+  return {
+    clockTicksPerSecond: ticksPerSecond,
+    info,
+    list,
+    family,
+    isAlive,
+    startTimeMatches,
+    kill: (pid: number, signal: SignalName) => sendSignal("process", pid, signal),
+    killGroup: (pgid: number, signal: SignalName) => sendSignal("group", pgid, signal),
+    inspect,
+    oomKillCount
+  }
+})
+
+/** kill(pid, 0): true when the pid exists (EPERM also means it exists), false on ESRCH. */
+const sendSignalZero = (pid: number): Effect.Effect<boolean> =>
+  isPositiveInteger(pid)
+    ? Effect.try({
+      try: () => process.kill(pid, 0),
+      catch: errnoCode
+    }).pipe(Effect.catch((code) => Effect.succeed(code === "EPERM")))
+    : Effect.succeed(false)

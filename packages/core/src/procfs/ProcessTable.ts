@@ -1,0 +1,131 @@
+/**
+ * The process table boundary: list, inspect and signal processes through Linux `/proc` and
+ * kill(2). agentrun's stop sequence signals a run's process group through it, and the hang
+ * watchdog dumps evidence with {@link ProcessTableShape.inspect}.
+ *
+ * `ProcessTable.layer` is the real table (Linux `/proc`; elsewhere lookups fail with
+ * {@link ProcfsUnavailable} and only signals and `isAlive` work). `ProcessTable.layerTest` is an
+ * in-memory table whose processes react to signals as a test scripts them; its controls are the
+ * {@link ProcessTableTest} service, provided by the same layer.
+ *
+ * @module
+ */
+import { Context, Effect, Layer } from "effect"
+import type * as Option from "effect/Option"
+import type { SignalName } from "../domain/ExitStatus.ts"
+import { ProcessTableTest } from "./InMemoryProcessTable.ts"
+import { makeLinuxProcessTable } from "./LinuxProcessTable.ts"
+import type { ProcessInfo } from "./ProcessInfo.ts"
+import type { ProcessInspection } from "./ProcessInspection.ts"
+import type { ProcfsUnavailable, SignalNotPermitted } from "./ProcfsErrors.ts"
+
+/**
+ * What kill(2) did: `"delivered"` when the kernel accepted the signal (also for a zombie, which
+ * still has its pid), `"no-such-process"` when it answered ESRCH (gone, or reaped). EPERM is the
+ * {@link SignalNotPermitted} error instead.
+ */
+export type SignalDelivery = "delivered" | "no-such-process"
+
+/** Options of {@link ProcessTableShape.family}. */
+export interface FamilyOptions {
+  /** Include the root process itself (first, being everyone's ancestor). Default false. */
+  readonly includeRoot?: boolean
+}
+
+/** The operations of the process table. No method requires a service (R = never). */
+export interface ProcessTableShape {
+  /** Clock ticks per second (`CLK_TCK`) used for every `...Ticks` field; 100 on most Linux systems. */
+  readonly clockTicksPerSecond: number
+
+  /**
+   * One process (`/proc/PID/stat` and `/proc/PID/cmdline`), `Option.none()` when there is no such
+   * process (or it is hidden from us). A zombie is found, with state `"Z"`.
+   * Fails with {@link ProcfsUnavailable} when `/proc` cannot be read at all.
+   */
+  info(pid: number): Effect.Effect<Option.Option<ProcessInfo>, ProcfsUnavailable>
+
+  /** Every process visible in `/proc`, by ascending pid. Fails with {@link ProcfsUnavailable}. */
+  readonly list: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
+
+  /**
+   * Every process that belongs to the run rooted at `pid`, parents first: descendants by ppid
+   * (transitively), plus every process whose session id or process group id equals `pid` (so a
+   * double-forked grandchild reparented to init is still found; this works after the root itself
+   * has exited). The root is excluded unless `options.includeRoot`. Zombies are included (check
+   * their `state`). Computed from one snapshot of the table: processes may come and go meanwhile.
+   * Fails with {@link ProcfsUnavailable}.
+   */
+  family(pid: number, options?: FamilyOptions): Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
+
+  /**
+   * Whether `pid` is a live process: it exists and is not a zombie (`Z`) or dead (`X`). Without
+   * `/proc` (not Linux) it falls back to kill(pid, 0), which cannot tell a zombie from a live
+   * process.
+   */
+  isAlive(pid: number): Effect.Effect<boolean, ProcfsUnavailable>
+
+  /**
+   * Whether `pid` is still the process that had start time `startTimeTicks` (`/proc/PID/stat`
+   * field 22, clock ticks since boot): false when it is gone or the pid was reused by another
+   * process. A zombie of the same process matches. Fails with {@link ProcfsUnavailable}.
+   */
+  startTimeMatches(pid: number, startTimeTicks: number): Effect.Effect<boolean, ProcfsUnavailable>
+
+  /**
+   * Sends `signal` to one process (kill(2) with `pid > 0`). ESRCH is `"no-such-process"`, EPERM
+   * fails with {@link SignalNotPermitted}. A pid that is not an integer > 0 is a defect (kill(2)
+   * would signal a whole group or every process).
+   */
+  kill(pid: number, signal: SignalName): Effect.Effect<SignalDelivery, SignalNotPermitted>
+
+  /**
+   * Sends `signal` to every process of group `pgid` (kill(2) with `-pgid`). `"no-such-process"`
+   * when the group has no member left; EPERM (no member could be signalled) fails with
+   * {@link SignalNotPermitted}. A pgid that is not an integer > 1 is a defect (kill(-1) signals
+   * every process we may signal).
+   */
+  killGroup(pgid: number, signal: SignalName): Effect.Effect<SignalDelivery, SignalNotPermitted>
+
+  /**
+   * Evidence about one process for a hang report: info, decoded status and signal masks, threads
+   * with wchan, I/O counters, and open fds with sockets and pipes resolved (see
+   * {@link ProcessInspection}). Parts the kernel will not show are marked `Unavailable` with the
+   * reason. `Option.none()` when there is no such process. Fails with {@link ProcfsUnavailable}.
+   */
+  inspect(pid: number): Effect.Effect<Option.Option<ProcessInspection>, ProcfsUnavailable>
+
+  /**
+   * The `oom_kill` counter of `memory.events` in agentrun's own cgroup v2 (processes in the
+   * cgroup and its descendants killed by the OOM killer; kernel Documentation/admin-guide/
+   * cgroup-v2.rst, "memory.events"). The cgroup comes from `/proc/self/cgroup`, its directory
+   * from the cgroup2 mount in `/proc/self/mountinfo` (or `/sys/fs/cgroup`). `Option.none()`
+   * without cgroup v2, a memory controller, or a readable file. Never fails.
+   */
+  readonly oomKillCount: Effect.Effect<Option.Option<number>>
+}
+
+/** The process table service. See the module documentation. */
+export class ProcessTable extends Context.Service<ProcessTable, ProcessTableShape>()("agentrun/ProcessTable") {
+  /**
+   * The real table. Built once: runs `getconf CLK_TCK` (default 100 if that fails) and reads
+   * `btime` from `/proc/stat`. Never fails to build: if `/proc` is unreadable the methods fail
+   * with {@link ProcfsUnavailable} instead.
+   */
+  static readonly layer: Layer.Layer<ProcessTable> = Layer.effect(
+    ProcessTable,
+    Effect.map(makeLinuxProcessTable, (shape) => ProcessTable.of(shape))
+  )
+
+  /**
+   * An in-memory table, empty at start, with its controls ({@link ProcessTableTest}: seed
+   * processes, script their reactions to signals, read the signal log). Time (delayed exits, log
+   * timestamps) follows the Effect `Clock`, so `TestClock` drives it.
+   */
+  static readonly layerTest: Layer.Layer<ProcessTable | ProcessTableTest> = Layer.effect(
+    ProcessTable,
+    Effect.gen(function*() {
+      const controls = yield* ProcessTableTest
+      return ProcessTable.of(controls.table)
+    })
+  ).pipe(Layer.provideMerge(ProcessTableTest.layer))
+}

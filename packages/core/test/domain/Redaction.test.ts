@@ -1,0 +1,39 @@
+import { assert, describe, it } from "@effect/vitest"
+import { makeRedactor, redactedMarker } from "../../src/domain/Redaction.ts"
+
+describe("redaction", () => {
+  const r = makeRedactor({
+    ANTHROPIC_API_KEY: "sk-ant-api03-abcdefghijklmnop",
+    GITHUB_TOKEN: "ghp_1234567890abcdef",
+    DB_PASSWORD: "hunter2hunter2",
+    MY_SECRET_THING: "s3cr3t-value",
+    USE_KEYCHAIN: "1",
+    PATH: "/usr/bin:/bin"
+  })
+
+  it("hides values of *KEY*, *TOKEN*, *SECRET*, *PASSWORD* variables wherever they appear", () => {
+    const text = "key=sk-ant-api03-abcdefghijklmnop gh=ghp_1234567890abcdef pw=hunter2hunter2 x=s3cr3t-value"
+    const out = r.redact(text)
+    for (const secret of ["sk-ant-api03", "ghp_1234567890abcdef", "hunter2hunter2", "s3cr3t-value"]) {
+      assert.notInclude(out, secret)
+    }
+    assert.strictEqual(out.split(redactedMarker).length - 1, 4)
+  })
+
+  it("hides sk-ant- keys and bearer tokens not in the environment", () => {
+    const out = r.redact(`{"tool_result":"Authorization: Bearer eyJhbGciOi.J9-x_y","k":"sk-ant-other-KEY_9"}`)
+    assert.notInclude(out, "eyJhbGciOi")
+    assert.notInclude(out, "sk-ant-other")
+    assert.include(out, "Authorization: [REDACTED]")
+  })
+
+  it("leaves short flag values and non-secret variables alone", () => {
+    assert.strictEqual(r.redact("turn 1 of 1 in /usr/bin:/bin"), "turn 1 of 1 in /usr/bin:/bin")
+    assert.strictEqual(r.secretValues, 4)
+  })
+
+  it("escapes regex characters in secret values", () => {
+    const weird = makeRedactor({ API_KEY: "a.b*c(d)e+f?" })
+    assert.strictEqual(weird.redact("x a.b*c(d)e+f? y aXb"), `x ${redactedMarker} y aXb`)
+  })
+})

@@ -1,0 +1,98 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import type { AgentHandle } from "../../src/process/AgentProcess.ts"
+import { AgentProcess } from "../../src/process/AgentProcess.ts"
+import { type FakeAgentScript, layerTest as agentLayerTest } from "../../src/process/AgentProcessTest.ts"
+import { StopSequence } from "../../src/process/StopSequence.ts"
+import { ProcessTableTest } from "../../src/procfs/InMemoryProcessTable.ts"
+import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
+
+const layerFor = (script: FakeAgentScript) => {
+  const table = ProcessTable.layerTest
+  return Layer.mergeAll(StopSequence.layer, agentLayerTest(() => script)).pipe(Layer.provideMerge(table))
+}
+
+const spawnFake = Effect.gen(function*() {
+  const agents = yield* AgentProcess
+  return yield* agents.spawn({ executable: "claude", args: [], cwd: "/", env: {}, stdin: "" })
+})
+
+/** Runs the stop sequence in a fiber and advances the TestClock by `advanceMs` in small steps. */
+const stopWith = (agent: AgentHandle, advanceMs: number) =>
+  Effect.gen(function*() {
+    const stopper = yield* StopSequence
+    const fiber = yield* Effect.forkChild(stopper.stop(agent))
+    for (let t = 0; t < advanceMs; t += 1000) yield* TestClock.adjust(1000)
+    return yield* Fiber.join(fiber)
+  })
+
+describe("stop sequence (TestClock, in-memory processes)", () => {
+  it.effect("an agent that answers SIGINT gets nothing else", () =>
+    Effect.gen(function*() {
+      const agent = yield* spawnFake
+      const report = yield* stopWith(agent, 2000)
+      const controls = yield* ProcessTableTest
+      const log = yield* controls.signalLog
+      assert.deepStrictEqual(log.map((e) => [e.target, e.signal]), [["process", "SIGINT"]])
+      assert.strictEqual(report.steps.length, 1)
+      assert.deepStrictEqual(report.steps[0], { signal: "SIGINT", target: "pid", pids: [agent.pid], atMs: 0, answered: true })
+      assert.deepStrictEqual(yield* agent.exit, { exitCode: 0, signal: null })
+    }).pipe(Effect.scoped, Effect.provide(layerFor({ reactions: { SIGINT: { exitAfterMs: 1500 } } }))))
+
+  it.effect("SIGINT ignored: SIGTERM to the group after exactly the 10 s grace", () =>
+    Effect.gen(function*() {
+      const agent = yield* spawnFake
+      const report = yield* stopWith(agent, 12_000)
+      const log = yield* (yield* ProcessTableTest).signalLog
+      assert.deepStrictEqual(log.map((e) => [e.target, e.signal, e.atMs]), [["process", "SIGINT", 0], ["group", "SIGTERM", 10_000]])
+      assert.deepStrictEqual(report.steps.map((s) => [s.signal, s.answered]), [["SIGINT", false], ["SIGTERM", true]])
+      assert.strictEqual((yield* agent.exit).signal?.name, "SIGTERM")
+    }).pipe(Effect.scoped, Effect.provide(layerFor({ reactions: { SIGINT: "ignore" } }))))
+
+  it.effect("SIGINT and SIGTERM ignored: SIGKILL at 30 s to every process of the run, reparented grandchild included", () =>
+    Effect.gen(function*() {
+      const agent = yield* spawnFake
+      const report = yield* stopWith(agent, 32_000)
+      const log = yield* (yield* ProcessTableTest).signalLog
+      const kills = log.filter((e) => e.signal === "SIGKILL" && e.target === "process").map((e) => e.id).sort()
+      assert.deepStrictEqual(kills, [agent.pid, agent.pid + 1, agent.pid + 2].sort())
+      const step = report.steps[2]!
+      assert.strictEqual(step.signal, "SIGKILL")
+      assert.strictEqual(step.target, "tree")
+      assert.strictEqual(step.atMs, 30_000)
+      assert.isTrue(step.answered)
+      assert.strictEqual((yield* agent.exit).signal?.name, "SIGKILL")
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(layerFor({
+        reactions: { SIGINT: "ignore", SIGTERM: "ignore" },
+        children: [
+          { pid: 4001, reactions: { SIGTERM: "ignore" }, cmdline: ["bash", "-c", "tool"] },
+          // A double-forked grandchild: reparented to init, still in the agent's session.
+          { pid: 4002, ppid: 1, sid: 4000, pgid: 4002, reactions: { SIGTERM: "ignore" }, cmdline: ["sleep", "1000"] }
+        ]
+      }))
+    ))
+
+  it.effect("grace periods are configurable", () =>
+    Effect.gen(function*() {
+      const agent = yield* spawnFake
+      const stopper = yield* StopSequence
+      const fiber = yield* Effect.forkChild(stopper.stop(agent, { grace: { interruptGrace: "1 second", terminateGrace: "2 seconds" } }))
+      yield* TestClock.adjust(4000)
+      const report = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(report.steps.map((s) => [s.signal, s.atMs]), [["SIGINT", 0], ["SIGTERM", 1000], ["SIGKILL", 3000]])
+    }).pipe(Effect.scoped, Effect.provide(layerFor({ reactions: { SIGINT: "ignore", SIGTERM: "ignore" } }))))
+
+  it.effect("sweep kills what the agent left behind after it exited", () =>
+    Effect.gen(function*() {
+      const agent = yield* spawnFake
+      const controls = yield* ProcessTableTest
+      yield* controls.exit(agent.pid)
+      const stopper = yield* StopSequence
+      const swept = yield* stopper.sweep(agent.pid)
+      assert.deepStrictEqual([...swept], [4001])
+      assert.isFalse(yield* controls.table.isAlive(4001))
+    }).pipe(Effect.scoped, Effect.provide(layerFor({ children: [{ pid: 4001, ppid: 1, sid: 4000, pgid: 4000 }] }))))
+})
