@@ -5,11 +5,10 @@
  *
  * @module
  */
-import { Deferred, type Duration, Effect, Fiber, Layer, Option, PubSub, Random, Ref, Stream } from "effect"
+import { Deferred, type Duration, Effect, Fiber, Layer, Option, PubSub, Random, Stream } from "effect"
 import * as NodeOs from "node:os"
 import type { ExitStatus } from "../domain/ExitStatus.ts"
-import { emptyObservation, type Observation, observeLine } from "../domain/Observation.ts"
-import { decodeLine } from "../domain/Protocol.ts"
+import { emptyObservation, type Observation } from "../domain/Observation.ts"
 import { makeRedactor } from "../domain/Redaction.ts"
 import { claudeArgv, makeRunId, type RunRecord, type RunSpec, statusOf } from "../domain/Run.ts"
 import type { RunOutcome } from "../domain/RunOutcome.ts"
@@ -19,7 +18,8 @@ import { type StopGrace, StopSequence } from "../process/StopSequence.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import { RunStore } from "../store/RunStore.ts"
 import { Backend, type RunHandle, type RunProgress, type RunResult } from "./Backend.ts"
-import { progressOf, pushTail, summaryOf } from "./RunSupervision.ts"
+import { pushTail, summaryOf } from "./RunSupervision.ts"
+import { TranscriptIngest } from "./TranscriptIngest.ts"
 
 /** Options of the local backend. */
 export interface LocalBackendOptions {
@@ -142,24 +142,15 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
           yield* store.writeRecord(record)
           yield* PubSub.publish(progress, { _tag: "Started", runId, pid: agent.pid })
 
-          const observation = yield* Ref.make(emptyObservation)
+          const ingest = new TranscriptIngest(redactor)
           const stderrTail: Array<string> = []
 
           const readStdout = agent.stdout.pipe(
             Stream.runForEachArray((lines) =>
               Effect.gen(function*() {
-                let o = yield* Ref.get(observation)
-                const published: Array<RunProgress> = []
-                const stored: Array<string> = []
-                for (const line of lines) {
-                  const decoded = decodeLine(line)
-                  o = observeLine(o, line, decoded)
-                  for (const p of progressOf(decoded, o)) published.push(p)
-                  stored.push(redactor.redact(line))
-                }
-                yield* Ref.set(observation, o)
-                yield* events.append(stored)
-                if (published.length > 0) yield* PubSub.publishAll(progress, published)
+                const batch = ingest.push(lines)
+                yield* events.append(batch.stored)
+                if (batch.progress.length > 0) yield* PubSub.publishAll(progress, batch.progress)
               })
             )
           )
@@ -200,8 +191,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
             yield* Fiber.join(stderrFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)
             yield* Fiber.interrupt(stdoutFiber)
             yield* Fiber.interrupt(stderrFiber)
-            const o = yield* Ref.get(observation)
-            yield* finish(o, [...stderrTail], exit, null, action, record)
+            yield* finish(ingest.observation, [...stderrTail], exit, null, action, record)
           }).pipe(
             // Should the supervisor's scope close first (agentrun exits), the agent is stopped.
             Effect.onInterrupt(() =>
