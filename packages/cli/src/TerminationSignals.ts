@@ -1,36 +1,41 @@
 /**
- * SIGINT (Ctrl-C) and SIGTERM sent to agentrun itself, as an Effect: while someone awaits them
- * the listeners are installed, so Node's default (die at once) is replaced by agentrun's stop
- * sequence; outside that, a signal kills agentrun as usual.
+ * Signals sent to agentrun itself while it supervises a run: SIGINT (Ctrl-C) and SIGTERM cancel
+ * the run (recorded with that signal; exit 130 / 143), SIGUSR1 is `agentrun cancel` from another
+ * agentrun process (recorded as a cancel request; exit 130).
+ *
+ * While a watch is open (scoped), the listeners stay installed, so Node's default — die at once,
+ * leaving the agent running in its own process group — is replaced by agentrun's stop sequence,
+ * and repeated Ctrl-C cannot cut that sequence short.
  *
  * @module
  */
-import { Context, Deferred, Effect, Layer } from "effect"
+import { Context, Deferred, Effect, Layer, type Scope } from "effect"
 
-/** The signals agentrun turns into a cancellation. */
-export type TerminationSignal = "SIGINT" | "SIGTERM"
+/** The signals a supervising agentrun turns into a cancellation. */
+export type TerminationSignal = "SIGINT" | "SIGTERM" | "SIGUSR1"
 
-/** Waits for the first SIGINT or SIGTERM (scoped: listeners are removed when the wait ends). */
+const watched: ReadonlyArray<TerminationSignal> = ["SIGINT", "SIGTERM", "SIGUSR1"]
+
+/** Opens a watch: returns an effect that waits for the first signal received while the scope is open. */
 export class TerminationSignals extends Context.Service<TerminationSignals, {
-  readonly next: Effect.Effect<TerminationSignal>
+  readonly watch: Effect.Effect<Effect.Effect<TerminationSignal>, never, Scope.Scope>
 }>()("agentrun/cli/TerminationSignals") {
   static readonly layer = Layer.succeed(
     TerminationSignals,
     TerminationSignals.of({
-      next: Effect.callback<TerminationSignal>((resume) => {
-        const onInt = () => resume(Effect.succeed("SIGINT"))
-        const onTerm = () => resume(Effect.succeed("SIGTERM"))
-        process.once("SIGINT", onInt)
-        process.once("SIGTERM", onTerm)
-        return Effect.sync(() => {
-          process.removeListener("SIGINT", onInt)
-          process.removeListener("SIGTERM", onTerm)
-        })
+      watch: Effect.gen(function*() {
+        const first = yield* Deferred.make<TerminationSignal>()
+        const listeners = watched.map((signal) => [signal, () => Deferred.doneUnsafe(first, Effect.succeed(signal))] as const)
+        yield* Effect.acquireRelease(
+          Effect.sync(() => listeners.forEach(([signal, listener]) => process.on(signal, listener))),
+          () => Effect.sync(() => listeners.forEach(([signal, listener]) => process.removeListener(signal, listener)))
+        )
+        return Deferred.await(first)
       })
     })
   )
 
-  /** A test layer whose signal is delivered by completing the given Deferred. */
+  /** A test layer: the watch yields whatever the given Deferred is completed with. */
   static readonly layerTest = (signal: Deferred.Deferred<TerminationSignal>) =>
-    Layer.succeed(TerminationSignals, TerminationSignals.of({ next: Deferred.await(signal) }))
+    Layer.succeed(TerminationSignals, TerminationSignals.of({ watch: Effect.succeed(Deferred.await(signal)) }))
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AgentProcess, AgentrunPaths, LocalBackend, ProcessTable, RunStore, StopSequence } from "@agentrun/core"
+import { AgentProcess, AgentrunPaths, LocalBackend, ProcessTable, RunCatalog, RunStore, StopSequence } from "@agentrun/core"
 import { NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer, Ref, Runtime } from "effect"
 import { Command } from "effect/cli"
@@ -17,7 +17,7 @@ import packageJson from "../package.json" with { type: "json" }
 
 const [ownArgs, claudeArgs] = splitAtDoubleDash(process.argv.slice(2))
 
-const CoreLayer = LocalBackend.layer().pipe(
+const CoreLayer = Layer.mergeAll(LocalBackend.layer(), RunCatalog.layer).pipe(
   Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layer).pipe(Layer.provideMerge(ProcessTable.layer))),
   Layer.provideMerge(AgentProcess.layer),
   Layer.provideMerge(AgentrunPaths.layer)

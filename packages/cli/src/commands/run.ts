@@ -67,7 +67,8 @@ export const run = Command.make("run", flags, (input) =>
     }
 
     const backend = yield* Backend
-    const signals = yield* TerminationSignals
+    // Listen before launching: the record names this process as the supervisor `cancel` signals.
+    const firstSignal = yield* (yield* TerminationSignals).watch
     const handle = yield* backend.launch(spec)
 
     const tty = process.stderr.isTTY === true
@@ -78,9 +79,9 @@ export const run = Command.make("run", flags, (input) =>
     const spinner = input.json || !tty
       ? null
       : yield* Effect.forkChild(Effect.repeat(Effect.sync(() => view.tick()), Schedule.spaced("120 millis")))
-    // Every SIGINT/SIGTERM asks for the stop; the first one decides the recorded signal.
+    // The first signal decides what is recorded: SIGINT/SIGTERM, or SIGUSR1 for `agentrun cancel`.
     const signalFiber = yield* Effect.forkChild(
-      Effect.forever(Effect.flatMap(signals.next, (signal) => handle.cancel(signal)))
+      Effect.flatMap(firstSignal, (signal) => handle.cancel(signal === "SIGUSR1" ? null : signal))
     )
 
     const { outcome, record, summary } = yield* handle.result

@@ -553,7 +553,7 @@ export const makeBootstrap = (
     outcome: "BuildFailed",
     phase: error.phase,
     error,
-    message: error.message
+    message: extra.message ?? error.message
   })
 
   /** Cooldown check → lock → build → cooldown bookkeeping. */

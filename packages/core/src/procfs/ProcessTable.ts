@@ -39,8 +39,10 @@ export interface ProcessTableShape {
 
   /**
    * One process (`/proc/PID/stat` and `/proc/PID/cmdline`), `Option.none()` when there is no such
-   * process (or it is hidden from us). A zombie is found, with state `"Z"`.
-   * Fails with {@link ProcfsUnavailable} when `/proc` cannot be read at all.
+   * process (or it is hidden from us, e.g. `/proc` mounted with `hidepid=2`). A zombie is found,
+   * with state `"Z"`. Note that `/proc/TID` also answers for a thread id that is not a process id
+   * (proc(5)), so pass process ids. Fails with {@link ProcfsUnavailable} when `/proc` cannot be
+   * read at all.
    */
   info(pid: number): Effect.Effect<Option.Option<ProcessInfo>, ProcfsUnavailable>
 

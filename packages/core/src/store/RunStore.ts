@@ -48,6 +48,12 @@ export interface RunStoreShape {
   readonly openStderr: (runId: RunId) => Effect.Effect<AppendLog, RunStoreError, Scope.Scope>
   /** The stored stream-json lines of a run, in order. */
   readonly readEvents: (runId: RunId) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
+  /**
+   * The complete stream-json lines appended since `cursor` (0 at first), and the cursor to pass
+   * next time: for following a run another process is writing. A partly written last line is
+   * left for the next call.
+   */
+  readonly readEventsSince: (runId: RunId, cursor: number) => Effect.Effect<{ readonly lines: ReadonlyArray<string>; readonly cursor: number }, RunStoreError>
   /** The run's folder (for evidence files such as hang dumps). */
   readonly runDir: (runId: RunId) => string
   /** Removes a run's folder. */
@@ -172,6 +178,27 @@ const makeFsStore = (runsDir: string): RunStoreShape => {
         catch: fsError("read", file)
       })
     },
+    readEventsSince: (runId, cursor) => {
+      const file = NodePath.join(runDir(runId), "events.jsonl")
+      return Effect.try({
+        try: () => {
+          if (!NodeFs.existsSync(file)) return { lines: [], cursor }
+          const fd = NodeFs.openSync(file, "r")
+          try {
+            const size = NodeFs.fstatSync(fd).size
+            if (size <= cursor) return { lines: [], cursor }
+            const buffer = Buffer.alloc(size - cursor)
+            NodeFs.readSync(fd, buffer, 0, buffer.length, cursor)
+            const end = buffer.lastIndexOf(10)
+            if (end === -1) return { lines: [], cursor }
+            return { lines: buffer.toString("utf8", 0, end).split("\n"), cursor: cursor + end + 1 }
+          } finally {
+            NodeFs.closeSync(fd)
+          }
+        },
+        catch: fsError("read", file)
+      })
+    },
     runDir,
     remove: (runId) =>
       Effect.try({
@@ -215,6 +242,7 @@ const makeMemoryStore = (state: Ref.Ref<Map<string, { record: RunRecord; events:
     openStderr: (runId) =>
       Effect.map(entry(runId), (e): AppendLog => ({ append: (lines) => Effect.sync(() => void e.stderr.push(...lines)) })),
     readEvents: (runId) => Effect.map(entry(runId), (e) => [...e.events]),
+    readEventsSince: (runId, cursor) => Effect.map(entry(runId), (e) => ({ lines: e.events.slice(cursor), cursor: e.events.length })),
     runDir: (runId) => `/memory/runs/${runId}`,
     remove: (runId) =>
       Ref.update(state, (m) => {

@@ -1,0 +1,65 @@
+/**
+ * `agentrun env [--runtime python-agent-sdk|claude-cli] [--json]`: how to use an installed runtime.
+ * For `python-agent-sdk`, the interpreter and the `PYTHONPATH` to run agents and hooks with; for
+ * `claude-cli`, the `claude` executable. Probes only: never installs (that is `agentrun bootstrap`).
+ *
+ * Text output is shell-evaluable (`eval "$(agentrun env --runtime python-agent-sdk)"`):
+ * `export AGENTRUN_PYTHON='...'` and `export PYTHONPATH='...'` (the latter only when needed), or
+ * `export AGENTRUN_CLAUDE='...'`. Exit 0 when present, 3 when not (with what to do on stderr).
+ *
+ * @module
+ */
+// TODO(lead): import from "@agentrun/core" once core's index re-exports bootstrap.
+import { Bootstrap } from "../../../core/src/bootstrap/index.ts"
+import { Console, Effect } from "effect"
+import type { Layer } from "effect"
+import { Command, Flag } from "effect/cli"
+import { ExitCodes, setExitCode } from "../ExitCode.ts"
+import { Runtimes } from "../../../core/src/bootstrap/codes.ts"
+
+/** POSIX single-quoting. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** The `env` command over the given Bootstrap layer. */
+export const makeEnvCommand = (layer: Layer.Layer<Bootstrap>) =>
+  Command.make(
+    "env",
+    {
+      runtime: Flag.Literals("runtime", Runtimes).pipe(
+        Flag.withDescription("Which runtime: python-agent-sdk (default) or claude-cli"),
+        Flag.withDefault("python-agent-sdk" as const)
+      ),
+      json: Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead of shell exports"), Flag.withDefault(false))
+    },
+    Effect.fn(function*({ runtime, json }) {
+      const bootstrap = yield* Bootstrap
+      const report = yield* bootstrap.probe(runtime)
+      if (report === null) {
+        yield* Console.error(`${runtime} is not installed; run: agentrun bootstrap --runtime ${runtime}`)
+        if (json) yield* Console.log(JSON.stringify({ runtime, present: false }))
+        return yield* setExitCode(ExitCodes.process)
+      }
+      if (json) {
+        yield* Console.log(JSON.stringify({
+          runtime,
+          present: true,
+          outcome: report.outcome,
+          ...(runtime === "python-agent-sdk"
+            ? { interpreter: report.executable, interpreterVersion: report.interpreterVersion, pythonPath: report.pythonPath }
+            : { claude: report.executable, version: report.version })
+        }, null, 2))
+      } else if (runtime === "python-agent-sdk") {
+        yield* Console.log(`export AGENTRUN_PYTHON=${shellQuote(report.executable ?? "")}`)
+        if (report.pythonPath !== null) yield* Console.log(`export PYTHONPATH=${shellQuote(report.pythonPath)}`)
+      } else {
+        yield* Console.log(`export AGENTRUN_CLAUDE=${shellQuote(report.executable ?? "")}`)
+      }
+      yield* setExitCode(ExitCodes.succeeded)
+    })
+  ).pipe(
+    Command.withDescription("Print the interpreter and PYTHONPATH (or claude path) to use an installed runtime"),
+    Command.provide(layer)
+  )
+
+/** `agentrun env`, over the real installer and the XDG directories. */
+export const env = makeEnvCommand(Bootstrap.layerLive)

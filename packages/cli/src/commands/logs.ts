@@ -1,0 +1,50 @@
+/**
+ * `agentrun logs RUN_ID [-f] [--raw]`: a run's transcript.
+ *
+ * @module
+ */
+import { formatTranscriptLine, RunCatalog, RunStore } from "@agentrun/core"
+import { Console, Effect } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { ExitCodes, setExitCode } from "../ExitCode.ts"
+import { verdictLine } from "../Output.ts"
+
+/** How often `-f` looks for new output, in milliseconds. */
+const followPollMs = 200
+
+/** The `logs` command. */
+export const logs = Command.make("logs", {
+  runId: Argument.String("run-id").pipe(Argument.withDescription("A run id, or a unique prefix of one")),
+  follow: Flag.Boolean("follow").pipe(
+    Flag.withAlias("f"),
+    Flag.withDescription("Follow a live run (started by another agentrun process) until its verdict"),
+    Flag.withDefault(false)
+  ),
+  raw: Flag.Boolean("raw").pipe(Flag.withDescription("Print the stored stream-json lines as they are (redacted)"), Flag.withDefault(false))
+}, (input) =>
+  Effect.gen(function*() {
+    const catalog = yield* RunCatalog
+    const store = yield* RunStore
+    let record = yield* catalog.get(input.runId)
+    const print = (lines: ReadonlyArray<string>) =>
+      Effect.forEach(lines, (line) => Console.log(input.raw ? line : formatTranscriptLine(line).join("\n")), { discard: true }).pipe(
+        Effect.when(Effect.succeed(lines.length > 0))
+      )
+    let chunk = yield* store.readEventsSince(record.runId, 0)
+    yield* print(input.raw ? chunk.lines : chunk.lines.filter((l) => formatTranscriptLine(l).length > 0))
+    while (input.follow && record.status === "running") {
+      yield* Effect.sleep(followPollMs)
+      chunk = yield* store.readEventsSince(record.runId, chunk.cursor)
+      yield* print(input.raw ? chunk.lines : chunk.lines.filter((l) => formatTranscriptLine(l).length > 0))
+      record = yield* catalog.get(record.runId)
+    }
+    if (input.follow) {
+      chunk = yield* store.readEventsSince(record.runId, chunk.cursor)
+      yield* print(input.raw ? chunk.lines : chunk.lines.filter((l) => formatTranscriptLine(l).length > 0))
+    }
+    if (!input.raw) {
+      yield* Console.log(record.outcome === null ? `── still running (run ${record.runId})` : verdictLine(record.runId, record.outcome))
+    }
+  }).pipe(
+    Effect.catchTag("RunNotFound", (e) => Effect.andThen(Console.error(`agentrun: ${e.message}`), setExitCode(ExitCodes.usage)))
+  )).pipe(Command.withDescription("Print a run's transcript: assistant text, tool calls and results, retries, the verdict"))

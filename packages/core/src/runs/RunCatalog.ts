@@ -1,0 +1,176 @@
+/**
+ * The runs in the store, managed: listed and read with crash recovery applied, cancelled from
+ * another agentrun process, pruned.
+ *
+ * Crash recovery: a record still `running` whose supervisor is dead (pid gone, or reused by
+ * another process: its /proc start time differs) is rewritten as {@link Interrupted} the first
+ * time any command reads it. Records from another host are left alone (their pids mean nothing
+ * here).
+ *
+ * @module
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import * as NodeOs from "node:os"
+import { Cancelled, Interrupted } from "../domain/Failures.ts"
+import type { RunRecord } from "../domain/Run.ts"
+import { ProcessTable } from "../procfs/ProcessTable.ts"
+import { StopSequence } from "../process/StopSequence.ts"
+import { RunNotFound, RunStore, type RunStoreError } from "../store/RunStore.ts"
+import { foreignAgent } from "./ForeignAgent.ts"
+
+/** The run is not running: nothing to cancel. */
+export class RunNotRunning extends Schema.TaggedError<RunNotRunning>()("RunNotRunning", {
+  message: Schema.String,
+  runId: Schema.String,
+  status: Schema.String,
+  retryable: Schema.Boolean
+}) {}
+
+/** The signal `cancel` sends a live supervisor: it means "cancel this run" (see TerminationSignals). */
+export const cancelRequestSignal = "SIGUSR1" as const
+
+/** What `cancel` did. */
+export type CancelResult =
+  | { readonly _tag: "AskedSupervisor"; readonly supervisorPid: number }
+  | { readonly _tag: "StoppedOrphan"; readonly record: RunRecord }
+
+/** Filters of {@link RunCatalogShape.list}. */
+export interface ListOptions {
+  readonly status?: RunRecord["status"]
+  readonly limit?: number
+}
+
+/** Options of {@link RunCatalogShape.prune}. At least one must be given. */
+export interface PruneOptions {
+  /** Remove finished runs that ended more than this many milliseconds ago. */
+  readonly olderThanMs?: number
+  /** Keep at most this many finished runs (the newest). */
+  readonly keep?: number
+}
+
+/** The catalog's operations. */
+export interface RunCatalogShape {
+  /** Records, newest first, recovered. */
+  readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<RunRecord>, RunStoreError>
+  /** One record (id or unique prefix), recovered. */
+  readonly get: (runId: string) => Effect.Effect<RunRecord, RunNotFound | RunStoreError>
+  /**
+   * Cancels a running run: asks its live supervisor (which runs the stop sequence and records
+   * `Cancelled`); if the supervisor is gone, stops the agent's process group itself and records
+   * `Cancelled` with the stop report. Fails with {@link RunNotRunning} for a finished run.
+   */
+  readonly cancel: (runId: string) => Effect.Effect<CancelResult, RunNotFound | RunNotRunning | RunStoreError>
+  /** Removes finished runs per the options; returns the removed ids. Running runs are never removed. */
+  readonly prune: (options: PruneOptions) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
+}
+
+/** The run catalog service. */
+export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("agentrun/RunCatalog") {
+  static readonly layer = Layer.effect(
+    RunCatalog,
+    Effect.gen(function*() {
+      const store = yield* RunStore
+      const table = yield* ProcessTable
+      const stopper = yield* StopSequence
+      const hostname = NodeOs.hostname()
+      const now = Effect.clockWith((c) => c.currentTimeMillis)
+
+      const processAlive = (pid: number | null, ticks: number | null) =>
+        pid === null ? Effect.succeed(false) : Effect.gen(function*() {
+          if (!(yield* table.isAlive(pid))) return false
+          return ticks === null ? true : yield* table.startTimeMatches(pid, ticks)
+        }).pipe(Effect.catch(() => Effect.succeed(false)))
+
+      /** Why the supervisor counts as dead, or null while it lives. */
+      const supervisorGone = (record: RunRecord) =>
+        Effect.gen(function*() {
+          const { pid, startTimeTicks } = record.supervisor
+          const exists = yield* table.isAlive(pid).pipe(Effect.catch(() => Effect.succeed(true)))
+          if (!exists) return "supervisor-gone" as const
+          if (startTimeTicks === null) return null
+          const same = yield* table.startTimeMatches(pid, startTimeTicks).pipe(Effect.catch(() => Effect.succeed(true)))
+          return same ? null : "pid-reused" as const
+        })
+
+      const recover = (record: RunRecord) =>
+        Effect.gen(function*() {
+          if (record.status !== "running" || record.supervisor.hostname !== hostname) return record
+          const reason = yield* supervisorGone(record)
+          if (reason === null) return record
+          const agentAlive = yield* processAlive(record.agent.pid, record.agent.startTimeTicks)
+          const outcome = new Interrupted({
+            message: `The agentrun process supervising this run (pid ${record.supervisor.pid}) died mid-run${
+              agentAlive ? `; the agent (pid ${record.agent.pid}) is still running: \`agentrun cancel ${record.runId}\` stops it` : ""
+            }.`,
+            retryable: true,
+            evidence: { supervisorPid: record.supervisor.pid, agentPid: record.agent.pid, agentAlive, reason }
+          })
+          const recovered: RunRecord = { ...record, status: "interrupted", endedAt: new Date(yield* now).toISOString(), outcome }
+          yield* store.writeRecord(recovered)
+          return recovered
+        })
+
+      const list = (options: ListOptions = {}) =>
+        Effect.gen(function*() {
+          const records = yield* store.listRecords
+          const recovered: Array<RunRecord> = []
+          for (const r of records) recovered.push(yield* recover(r))
+          const filtered = options.status === undefined ? recovered : recovered.filter((r) => r.status === options.status)
+          return options.limit === undefined ? filtered : filtered.slice(0, options.limit)
+        })
+
+      const get = (runId: string) => Effect.flatMap(store.readRecord(runId), recover)
+
+      const cancel = (runId: string) =>
+        Effect.gen(function*() {
+          const record = yield* get(runId)
+          const agentAlive = yield* processAlive(record.agent.pid, record.agent.startTimeTicks)
+          if (record.status === "running") {
+            const delivered = yield* table.kill(record.supervisor.pid, cancelRequestSignal).pipe(
+              Effect.catch(() => Effect.succeed("no-such-process" as const))
+            )
+            if (delivered === "delivered") return { _tag: "AskedSupervisor", supervisorPid: record.supervisor.pid } as CancelResult
+          } else if (!(record.status === "interrupted" && agentAlive)) {
+            return yield* new RunNotRunning({
+              message: `Run ${record.runId} is not running (${record.status}).`,
+              runId: record.runId,
+              status: record.status,
+              retryable: false
+            })
+          }
+          // The supervisor is gone: stop the agent ourselves.
+          const agent = foreignAgent(table, record.agent.pid ?? -1, record.agent.startTimeTicks)
+          const stop = agentAlive ? yield* stopper.stop(agent) : null
+          if (record.agent.pid !== null) yield* stopper.sweep(record.agent.pid)
+          const outcome = new Cancelled({
+            message: "The run was cancelled by request; its supervisor was gone, so agentrun stopped the agent itself.",
+            retryable: false,
+            evidence: { signal: null, by: "cancel-command", stop, process: null }
+          })
+          const cancelled: RunRecord = { ...record, status: "failed", endedAt: new Date(yield* now).toISOString(), outcome }
+          yield* store.writeRecord(cancelled)
+          return { _tag: "StoppedOrphan", record: cancelled } as CancelResult
+        })
+
+      const prune = (options: PruneOptions) =>
+        Effect.gen(function*() {
+          const finished = (yield* list()).filter((r) => r.status !== "running")
+          const t = yield* now
+          const doomed = new Set<string>()
+          if (options.olderThanMs !== undefined) {
+            for (const r of finished) {
+              const at = Date.parse(r.endedAt ?? r.createdAt)
+              if (t - at > options.olderThanMs) doomed.add(r.runId)
+            }
+          }
+          if (options.keep !== undefined) for (const r of finished.slice(options.keep)) doomed.add(r.runId)
+          for (const id of doomed) yield* store.remove(id as RunRecord["runId"])
+          return [...doomed]
+        })
+
+      return RunCatalog.of({ list, get, cancel, prune })
+    })
+  )
+}
+
+export { RunNotFound }
