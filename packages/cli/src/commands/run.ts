@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Backend, exitCodeFor, type RunSpec } from "@agentrun/core"
+import { Backend, defaultWatchdogSettings, exitCodeFor, type RunSpec } from "@agentrun/core"
 import { Console, Effect, Fiber, Option, Schedule, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
@@ -63,7 +63,8 @@ export const run = Command.make("run", flags, (input) =>
       model: Option.getOrNull(input.model),
       maxTurns: Option.getOrNull(input.maxTurns),
       timeoutMs: Option.isSome(input.timeout) ? Math.round(input.timeout.value * 1000) : null,
-      env: process.env
+      env: process.env,
+      watchdog: defaultWatchdogSettings
     }
 
     const backend = yield* Backend

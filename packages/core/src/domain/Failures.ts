@@ -222,6 +222,79 @@ export class Cancelled extends Schema.TaggedError<Cancelled>()("Cancelled", fiel
   process: Schema.NullOr(ProcessEnd)
 }))) {}
 
+// ---------------------------------------------------------------- hang (exit 5)
+
+/** What the watchdog noticed: no progress for `idleMs` (stall), no `system/init` in time (startup), or CPU burnt with no output (busy). Milliseconds. */
+export const HangDetection = Schema.Struct({
+  reason: Schema.Literals(["stall", "startup", "busy"]),
+  /** How long there was no progress (busy: how long the agent burnt CPU without output). */
+  idleMs: Schema.Number,
+  /** The configured limit that was crossed. */
+  timeoutMs: Schema.Number
+})
+export type HangDetection = typeof HangDetection.Type
+
+/**
+ * What the stuck agent was waiting on, from /proc: a connection to the Messages API (or its
+ * proxy) open with no tool child alive; a tool subprocess alive (named, with its state); unknown.
+ */
+export const WaitingOn = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("model-api"), endpoint: Schema.String }),
+  Schema.Struct({ kind: Schema.Literal("tool-process"), pid: Schema.Number, name: Schema.String, state: Schema.String }),
+  Schema.Struct({ kind: Schema.Literal("unknown") })
+])
+export type WaitingOn = typeof WaitingOn.Type
+
+/**
+ * The agent process's signal disposition for SIGINT as /proc showed it before the probe
+ * (`/proc/PID/status` SigPnd/ShdPnd/SigBlk/SigIgn/SigCgt, proc(5)), and its state letter.
+ */
+export const SigintFacts = Schema.Struct({
+  state: Schema.String,
+  pending: Schema.Boolean,
+  blocked: Schema.Boolean,
+  ignored: Schema.Boolean,
+  caught: Schema.Boolean
+})
+export type SigintFacts = typeof SigintFacts.Type
+
+/** Evidence common to the hang classes. `dumpPath` is the JSON hang dump in the run's folder. */
+const hangEvidence = {
+  detection: HangDetection,
+  waitingOn: WaitingOn,
+  dumpPath: Schema.NullOr(Schema.String),
+  /** What /proc could not tell (not Linux, permissions): named, never silently missing. */
+  unavailable: Schema.Array(Schema.String)
+}
+
+/** A hang that answered Ctrl-C: SIGINT to the agent pid ended it within the probe grace. */
+export class HangInterruptible extends Schema.TaggedError<HangInterruptible>()("HangInterruptible", fields("hang", Schema.Struct({
+  ...hangEvidence,
+  /** Milliseconds from the SIGINT probe to the agent's exit. */
+  answeredAfterMs: Schema.Number,
+  /** The `terminal_reason` claude wrote after the probe (`aborted_streaming`, `aborted_tools`), if any. */
+  terminalReason: Schema.NullOr(Schema.String),
+  process: ProcessEnd
+}))) {}
+
+/** A hang that did not answer SIGINT: the stop sequence went on; names the signals left unanswered. */
+export class HangUnresponsive extends Schema.TaggedError<HangUnresponsive>()("HangUnresponsive", fields("hang", Schema.Struct({
+  ...hangEvidence,
+  unanswered: Schema.Array(Schema.String),
+  sigint: Schema.NullOr(SigintFacts),
+  stop: StopReport,
+  process: ProcessEnd
+}))) {}
+
+/** The agent process itself burnt CPU with no output for the busy timeout; it was stopped. */
+export class HangBusy extends Schema.TaggedError<HangBusy>()("HangBusy", fields("hang", Schema.Struct({
+  ...hangEvidence,
+  /** The agent's own CPU use over the busy window, in percent of one core. */
+  cpuPercent: Schema.Number,
+  stop: StopReport,
+  process: ProcessEnd
+}))) {}
+
 /** Every failure class. */
 export const RunFailure = Schema.Union([
   AgentError,
@@ -243,6 +316,9 @@ export const RunFailure = Schema.Union([
   Interrupted,
   RuntimeUnavailable,
   DeadlineExceeded,
-  Cancelled
+  Cancelled,
+  HangInterruptible,
+  HangUnresponsive,
+  HangBusy
 ])
 export type RunFailure = typeof RunFailure.Type

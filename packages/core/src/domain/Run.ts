@@ -22,6 +22,32 @@ export const makeRunId = (epochMs: number, random24: number): RunId => {
   return RunId.make(`${stamp}-${(random24 & 0xffffff).toString(16).padStart(6, "0")}`)
 }
 
+/**
+ * The hang watchdog's settings for one run, in milliseconds (README, "Hang watchdog"; resolved
+ * from flags > environment > config file > defaults by the CLI).
+ */
+export interface WatchdogSettings {
+  /** No progress (output, CPU >= 1% of a core in the agent's tree, read bytes) for this long is a stall. Default 15 min. */
+  readonly stallTimeoutMs: number
+  /** No `system/init` within this long after launch is a startup hang. Default 2 min. */
+  readonly startupTimeoutMs: number
+  /** The agent process itself burning CPU with no output this long is a busy hang; 0 disables. Default 30 min. */
+  readonly busyTimeoutMs: number
+  /** How long the SIGINT probe waits for the agent to end. Default 10 s. */
+  readonly probeGraceMs: number
+  /** How often the watchdog samples /proc. Default 1 s. */
+  readonly sampleIntervalMs: number
+}
+
+/** The watchdog defaults. */
+export const defaultWatchdogSettings: WatchdogSettings = {
+  stallTimeoutMs: 15 * 60_000,
+  startupTimeoutMs: 2 * 60_000,
+  busyTimeoutMs: 30 * 60_000,
+  probeGraceMs: 10_000,
+  sampleIntervalMs: 1_000
+}
+
 /** What to run. Durations in milliseconds. */
 export interface RunSpec {
   readonly prompt: string
@@ -37,6 +63,8 @@ export interface RunSpec {
   readonly timeoutMs: number | null
   /** The agent's environment (agentrun's own, passed through). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The hang watchdog's settings; null turns it off (`--no-watchdog`). */
+  readonly watchdog: WatchdogSettings | null
 }
 
 /** The argv agentrun launches for a spec (without the executable). */

@@ -19,6 +19,12 @@ import {
   type DeadlineFacts,
   EmptyModelResponse,
   ExitedNonZero,
+  HangBusy,
+  type HangDetection,
+  HangInterruptible,
+  HangUnresponsive,
+  type SigintFacts,
+  type WaitingOn,
   InitOnlyExit,
   KilledBySignal,
   type LikelySignalCause,
@@ -35,9 +41,26 @@ import type { Observation } from "./Observation.ts"
 import type { ResultEvent } from "./Protocol.ts"
 import { type RunOutcome, Succeeded } from "./RunOutcome.ts"
 
+/** What the watchdog found and did (see watchdog/). */
+export interface HangAction {
+  readonly _tag: "Hang"
+  readonly detection: HangDetection
+  readonly waitingOn: WaitingOn
+  readonly dumpPath: string | null
+  readonly unavailable: ReadonlyArray<string>
+  /** The SIGINT probe: answered within the grace (ms after the probe), or not. Busy hangs are not probed. */
+  readonly probe: { readonly answered: true; readonly afterMs: number } | { readonly answered: false } | null
+  readonly sigint: SigintFacts | null
+  /** The rest of the stop sequence, when the probe was not answered (or for a busy hang). */
+  readonly stop: StopReport | null
+  /** The agent's own CPU use over the busy window (percent of one core), for busy hangs. */
+  readonly cpuPercent: number | null
+}
+
 /** What agentrun itself did to the run, if anything. */
 export type SupervisorAction =
   | { readonly _tag: "None" }
+  | HangAction
   | { readonly _tag: "Deadline"; readonly timeoutMs: number; readonly stop: StopReport }
   | {
     readonly _tag: "Cancel"
@@ -287,6 +310,64 @@ const crashText = (stderrTail: ReadonlyArray<string>): string | null => {
   return meaningful.length === 0 ? null : meaningful.slice(-5).join("\n")
 }
 
+// ---------------------------------------------------------------- hangs
+
+const waitingWords = (w: WaitingOn): string =>
+  w.kind === "model-api"
+    ? `waiting on the Messages API (${w.endpoint})`
+    : w.kind === "tool-process"
+    ? `waiting on a tool process (${w.name}, pid ${w.pid}, state ${w.state})`
+    : "waiting on something /proc could not name"
+
+const detectionWords = (d: HangDetection): string =>
+  d.reason === "startup"
+    ? `wrote no session start within ${d.timeoutMs / 1000}s`
+    : d.reason === "busy"
+    ? `burnt CPU with no output for ${Math.round(d.idleMs / 1000)}s`
+    : `made no progress for ${Math.round(d.idleMs / 1000)}s`
+
+const hangVerdict = (facts: RunFacts, hang: HangAction): RunOutcome => {
+  const pe = processEnd(facts)
+  const common = { detection: hang.detection, waitingOn: hang.waitingOn, dumpPath: hang.dumpPath, unavailable: [...hang.unavailable] }
+  const emptyStop: StopReport = { steps: [], tookMs: 0 }
+  if (hang.detection.reason === "busy") {
+    return new HangBusy({
+      message: `The agent ${detectionWords(hang.detection)} (${(hang.cpuPercent ?? 0).toFixed(0)}% of a core) and was stopped: it is likely looping; see the hang dump.`,
+      retryable: false,
+      evidence: { ...common, cpuPercent: hang.cpuPercent ?? 0, stop: hang.stop ?? emptyStop, process: pe }
+    })
+  }
+  if (hang.probe !== null && hang.probe.answered) {
+    return new HangInterruptible({
+      message: `The agent ${detectionWords(hang.detection)}, ${waitingWords(hang.waitingOn)}; it answered Ctrl-C (SIGINT) and stopped${
+        hang.waitingOn.kind === "model-api" ? ": a rerun will likely get through" : hang.waitingOn.kind === "tool-process" ? ": the same tool will likely hang again, fix the command" : ""
+      }.`,
+      retryable: hang.waitingOn.kind === "model-api",
+      evidence: { ...common, answeredAfterMs: hang.probe.afterMs, terminalReason: facts.observation.result?.terminal_reason ?? null, process: pe }
+    })
+  }
+  const stop = hang.stop ?? emptyStop
+  const unanswered = ["SIGINT", ...stop.steps.filter((s) => !s.answered).map((s) => s.signal)]
+  const why = hang.sigint === null
+    ? ""
+    : hang.sigint.state === "T"
+    ? " (the process was stopped, state T: signals stay pending until SIGCONT)"
+    : hang.sigint.state === "D"
+    ? " (uninterruptible sleep, state D: stuck in the kernel)"
+    : hang.sigint.ignored
+    ? " (SIGINT is ignored)"
+    : hang.sigint.blocked
+    ? " (SIGINT is blocked)"
+    : hang.sigint.caught
+    ? " (SIGINT is caught but its handler never ran: the wake-up path is starved)"
+    : ""
+  return new HangUnresponsive({
+    message: `The agent ${detectionWords(hang.detection)}, ${waitingWords(hang.waitingOn)}, and did not answer ${[...new Set(unanswered)].join(", ")}${why}; it was killed.`,
+    retryable: false,
+    evidence: { ...common, unanswered: [...new Set(unanswered)], sigint: hang.sigint, stop, process: pe }
+  })
+}
+
 // ---------------------------------------------------------------- the verdict
 
 const succeeded = (facts: RunFacts, r: ResultEvent): Succeeded =>
@@ -378,6 +459,8 @@ export const verdict = (facts: RunFacts, endedAtMs: number | null = null): RunOu
       evidence: { signal: a.signal, by: a.signal === null ? "cancel-command" : "signal", stop: a.stop, process: pe }
     })
   }
+
+  if (facts.action._tag === "Hang") return hangVerdict(facts, facts.action)
 
   if (facts.action._tag === "Deadline") {
     const deadline: DeadlineFacts = { timeoutMs: facts.action.timeoutMs, stop: facts.action.stop }

@@ -19,7 +19,8 @@ const spec: RunSpec = {
   model: null,
   maxTurns: null,
   timeoutMs: null,
-  env: { ANTHROPIC_API_KEY: "sk-ant-api03-supersecretvalue", MY_TOKEN: "tok-1234567890" }
+  env: { ANTHROPIC_API_KEY: "sk-ant-api03-supersecretvalue", MY_TOKEN: "tok-1234567890" },
+  watchdog: null
 }
 
 const layerFor = (script: FakeAgentScript) =>
