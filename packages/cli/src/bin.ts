@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AgentProcess, AgentrunPaths, LocalBackend, ProcessTable, RunCatalog, RunStore, StopSequence } from "@agentrun/core"
+import { AgentProcess, AgentrunConfig, AgentrunPaths, LocalBackend, ProcessTable, RunCatalog, RunStore, StopSequence } from "@agentrun/core"
 import { NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer, Ref, Runtime } from "effect"
 import { Command } from "effect/cli"
@@ -23,7 +23,7 @@ const CoreLayer = Layer.mergeAll(LocalBackend.layer(), RunCatalog.layer).pipe(
   Layer.provideMerge(AgentrunPaths.layer)
 )
 
-const AppLayer = Layer.mergeAll(CoreLayer, TerminationSignals.layer, CliExitCode.layer, NodeServices.layer)
+const AppLayer = Layer.mergeAll(CoreLayer, AgentrunConfig.layer, TerminationSignals.layer, CliExitCode.layer, NodeServices.layer)
 
 const main = Effect.gen(function*() {
   const exitCode = yield* CliExitCode

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Backend, defaultWatchdogSettings, exitCodeFor, type RunSpec } from "@agentrun/core"
+import { AgentrunConfig, Backend, exitCodeFor, resolveWatchdog, type RunSpec } from "@agentrun/core"
 import { Console, Effect, Fiber, Option, Schedule, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
@@ -33,6 +33,22 @@ const flags = {
     Flag.withDescription("The agent's working directory (default: the directory agentrun was started from)"),
     Flag.optional
   ),
+  watchdog: Flag.Boolean("watchdog").pipe(
+    Flag.withDescription("Watch for hangs (on by default; --no-watchdog turns it off)"),
+    Flag.withDefault(true)
+  ),
+  stallTimeout: Flag.String("stall-timeout").pipe(
+    Flag.withDescription("Hang when no progress for this long (default 15m; e.g. 90s, 20m)"),
+    Flag.optional
+  ),
+  startupTimeout: Flag.String("startup-timeout").pipe(
+    Flag.withDescription("Hang when claude has not started its session after this long (default 2m)"),
+    Flag.optional
+  ),
+  busyTimeout: Flag.String("busy-timeout").pipe(
+    Flag.withDescription("Hang when claude burns CPU with no output this long (default 30m; 0 disables)"),
+    Flag.optional
+  ),
   prompt: Argument.String("prompt").pipe(
     Argument.withDescription("The prompt; read from stdin when absent or `-`"),
     Argument.optional
@@ -54,6 +70,22 @@ export const run = Command.make("run", flags, (input) =>
       yield* Console.error("agentrun: --timeout must be a positive number of seconds")
       return yield* setExitCode(ExitCodes.usage)
     }
+    const config = yield* AgentrunConfig
+    const watchdog = yield* config.load(process.env).pipe(
+      Effect.flatMap(({ file, path }) =>
+        resolveWatchdog(
+          { noWatchdog: !input.watchdog, stallTimeout: input.stallTimeout, startupTimeout: input.startupTimeout, busyTimeout: input.busyTimeout },
+          process.env,
+          file,
+          path
+        )
+      ),
+      Effect.result
+    )
+    if (watchdog._tag === "Failure") {
+      yield* Console.error(`agentrun: ${watchdog.failure.message}`)
+      return yield* setExitCode(ExitCodes.usage)
+    }
     const base = invocationDir()
     const spec: RunSpec = {
       prompt,
@@ -64,7 +96,7 @@ export const run = Command.make("run", flags, (input) =>
       maxTurns: Option.getOrNull(input.maxTurns),
       timeoutMs: Option.isSome(input.timeout) ? Math.round(input.timeout.value * 1000) : null,
       env: process.env,
-      watchdog: defaultWatchdogSettings
+      watchdog: watchdog.success
     }
 
     const backend = yield* Backend

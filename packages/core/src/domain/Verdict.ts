@@ -436,7 +436,9 @@ export const verdict = (facts: RunFacts, endedAtMs: number | null = null): RunOu
   if (facts.spawnFailure !== null) {
     const f = facts.spawnFailure
     const what: Record<SpawnFailure["reason"], string> = {
-      "not-found": `the executable ${f.path} does not exist`,
+      "not-found": f.path.includes("/")
+        ? `the executable ${f.path} does not exist`
+        : `\`${f.path}\` is not on PATH (pass --claude-path, or run \`agentrun bootstrap\`)`,
       "not-executable": `${f.path} is not executable`,
       "placeholder-stub": `${f.path} is claude-code's npm placeholder, not the native binary (its install script did not run)`,
       "bad-working-directory": `the working directory is unusable (${f.detail})`,

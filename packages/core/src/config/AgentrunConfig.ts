@@ -1,0 +1,160 @@
+/**
+ * agentrun's settings: command-line flags override environment variables, which override the
+ * config file, which overrides the defaults.
+ *
+ * The config file is JSON at `$AGENTRUN_CONFIG`, else `$XDG_CONFIG_HOME/agentrun/config.json`
+ * (default `~/.config/agentrun/config.json`); a missing file is an empty config. Shape:
+ *
+ * ```json
+ * { "watchdog": { "enabled": true, "stallTimeout": "15m", "startupTimeout": "2m",
+ *                 "busyTimeout": "30m", "probeGrace": "10s" } }
+ * ```
+ *
+ * Durations are texts such as `90s`, `15m`, `2h` or numbers of seconds (see DurationText.ts).
+ *
+ * @module
+ */
+import { Context, Effect, Layer, Option, Schema } from "effect"
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { parseDurationText } from "../domain/DurationText.ts"
+import { defaultWatchdogSettings, type WatchdogSettings } from "../domain/Run.ts"
+
+/** A setting that cannot be used: where it came from and why. Fix the setting; retrying will not help. */
+export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
+  message: Schema.String,
+  /** `flag --stall-timeout`, `env AGENTRUN_STALL_TIMEOUT`, or the config file path. */
+  source: Schema.String,
+  retryable: Schema.Boolean
+}) {}
+
+const DurationValue = Schema.Union([Schema.String, Schema.Number])
+
+/** The config file's shape. Unknown keys are ignored. */
+export const ConfigFile = Schema.Struct({
+  watchdog: Schema.optional(Schema.Struct({
+    enabled: Schema.optional(Schema.Boolean),
+    stallTimeout: Schema.optional(DurationValue),
+    startupTimeout: Schema.optional(DurationValue),
+    busyTimeout: Schema.optional(DurationValue),
+    probeGrace: Schema.optional(DurationValue)
+  }))
+})
+export type ConfigFile = typeof ConfigFile.Type
+
+/** The config file's location for an environment. */
+export const configPath = (env: Readonly<Record<string, string | undefined>>): string => {
+  const explicit = env["AGENTRUN_CONFIG"]
+  if (explicit !== undefined && explicit !== "") return explicit
+  const xdg = env["XDG_CONFIG_HOME"]
+  const base = xdg !== undefined && NodePath.isAbsolute(xdg) ? xdg : NodePath.join(NodeOs.homedir(), ".config")
+  return NodePath.join(base, "agentrun", "config.json")
+}
+
+/** Watchdog settings given on the command line (texts as typed). */
+export interface WatchdogFlags {
+  readonly noWatchdog: boolean
+  readonly stallTimeout: Option.Option<string>
+  readonly startupTimeout: Option.Option<string>
+  readonly busyTimeout: Option.Option<string>
+}
+
+/** Environment variables read for the watchdog, and the setting each one sets. */
+export const watchdogEnv = {
+  enabled: "AGENTRUN_WATCHDOG",
+  stallTimeout: "AGENTRUN_STALL_TIMEOUT",
+  startupTimeout: "AGENTRUN_STARTUP_TIMEOUT",
+  busyTimeout: "AGENTRUN_BUSY_TIMEOUT",
+  probeGrace: "AGENTRUN_PROBE_GRACE"
+} as const
+
+type DurationKey = "stallTimeout" | "startupTimeout" | "busyTimeout" | "probeGrace"
+const msKey: Record<DurationKey, keyof WatchdogSettings> = {
+  stallTimeout: "stallTimeoutMs",
+  startupTimeout: "startupTimeoutMs",
+  busyTimeout: "busyTimeoutMs",
+  probeGrace: "probeGraceMs"
+}
+
+/**
+ * Resolves the watchdog settings: flags > env > file > defaults. Returns null when the watchdog is
+ * off (`--no-watchdog`, `AGENTRUN_WATCHDOG=0`, or `"enabled": false`). Fails with
+ * {@link ConfigError} naming the offending source.
+ */
+export const resolveWatchdog = (
+  flags: WatchdogFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  file: ConfigFile,
+  filePath: string
+): Effect.Effect<WatchdogSettings | null, ConfigError> =>
+  Effect.gen(function*() {
+    if (flags.noWatchdog) return null
+    const envEnabled = env[watchdogEnv.enabled]
+    if (envEnabled !== undefined && envEnabled !== "") {
+      if (!["0", "1", "true", "false", "off", "on"].includes(envEnabled.toLowerCase())) {
+        return yield* new ConfigError({ message: `${watchdogEnv.enabled} must be 0 or 1, not "${envEnabled}".`, source: `env ${watchdogEnv.enabled}`, retryable: false })
+      }
+      if (["0", "false", "off"].includes(envEnabled.toLowerCase())) return null
+    } else if (file.watchdog?.enabled === false) return null
+
+    const settings: Record<keyof WatchdogSettings, number> = { ...defaultWatchdogSettings }
+    const flagText: Record<DurationKey, Option.Option<string>> = {
+      stallTimeout: flags.stallTimeout,
+      startupTimeout: flags.startupTimeout,
+      busyTimeout: flags.busyTimeout,
+      probeGrace: Option.none()
+    }
+    for (const key of ["stallTimeout", "startupTimeout", "busyTimeout", "probeGrace"] as const) {
+      const fromFlag = flagText[key]
+      const fromEnv = env[watchdogEnv[key]]
+      const fromFile = file.watchdog?.[key]
+      const [value, source] = Option.isSome(fromFlag)
+        ? [fromFlag.value, `flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]
+        : fromEnv !== undefined && fromEnv !== ""
+        ? [fromEnv, `env ${watchdogEnv[key]}`]
+        : fromFile !== undefined
+        ? [fromFile, `${filePath} watchdog.${key}`]
+        : [undefined, "default"]
+      if (value === undefined) continue
+      const ms = parseDurationText(value)
+      const zeroAllowed = key === "busyTimeout"
+      if (ms === null || (ms === 0 && !zeroAllowed)) {
+        return yield* new ConfigError({
+          message: `${source}: "${value}" is not a duration (examples: 90s, 15m, 2h${zeroAllowed ? "; 0 disables" : ""}).`,
+          source,
+          retryable: false
+        })
+      }
+      settings[msKey[key]] = ms
+    }
+    return settings
+  })
+
+const decodeFile = Schema.decodeUnknownEffect(Schema.fromJsonString(ConfigFile))
+
+/** Reads the config file. */
+export class AgentrunConfig extends Context.Service<AgentrunConfig, {
+  /** The config file's path and contents (empty when the file does not exist). Fails on unreadable or invalid JSON. */
+  readonly load: (env: Readonly<Record<string, string | undefined>>) => Effect.Effect<{ readonly path: string; readonly file: ConfigFile }, ConfigError>
+}>()("agentrun/AgentrunConfig") {
+  static readonly layer = Layer.succeed(AgentrunConfig, AgentrunConfig.of({
+    load: (env) =>
+      Effect.gen(function*() {
+        const path = configPath(env)
+        const text = yield* Effect.try({
+          try: () => (NodeFs.existsSync(path) ? NodeFs.readFileSync(path, "utf8") : null),
+          catch: (cause) => new ConfigError({ message: `Cannot read ${path}: ${String(cause)}`, source: path, retryable: false })
+        })
+        if (text === null) return { path, file: {} }
+        const file = yield* decodeFile(text).pipe(
+          Effect.mapError((e) => new ConfigError({ message: `${path} is not a valid agentrun config: ${e.message}`, source: path, retryable: false }))
+        )
+        return { path, file }
+      })
+  }))
+
+  /** A config that always answers the given file contents. */
+  static readonly layerTest = (file: ConfigFile) =>
+    Layer.succeed(AgentrunConfig, AgentrunConfig.of({ load: () => Effect.succeed({ path: "/test/config.json", file }) }))
+}
