@@ -14,11 +14,11 @@ export const scenarios = {
       { kind: "text", text: "I created the file." }
     ]
   },
-  /** A tool call that never ends (sleep 1000 && echo; a bare `sleep 1000` is blocked by claude): for interrupting claude while a tool runs. */
+  /** A tool call that never ends (`echo start && sleep 1000`: claude 2.1.330 blocks a bare `sleep 1000` and `sleep 1000 && ...`): for interrupting claude while a tool runs. */
   toolSleep: {
     name: "toolSleep",
     replies: [
-      { kind: "toolUse", command: "sleep 1000 && echo finished", description: "Wait for a long time" },
+      { kind: "toolUse", command: "echo start && sleep 1000", description: "Wait for a long time" },
       { kind: "text", text: "Slept." }
     ]
   },

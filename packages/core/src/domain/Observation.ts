@@ -30,8 +30,15 @@ export interface RunningUsage {
 /** An immutable snapshot of what was observed so far. */
 export interface Observation {
   readonly init: { readonly sessionId: string | null; readonly model: string | null; readonly version: string | null } | null
-  /** Assistant messages that carried content (text, tool use, thinking). */
+  /**
+   * Assistant messages that carried content (text, tool use, thinking). claude writes one
+   * `assistant` line per content block, repeating the message id: a message is counted once.
+   */
   readonly assistantMessages: number
+  /** The id of the last assistant message seen. */
+  readonly lastAssistantMessageId: string | null
+  /** Usage of the assistant messages before the current one. */
+  readonly completedUsage: RunningUsage
   /** Tool uses requested by the model. */
   readonly toolUses: number
   /** Distinct `assistant.error` values, in order of first appearance (e.g. `authentication_failed`). */
@@ -64,6 +71,8 @@ export interface Observation {
 export const emptyObservation: Observation = {
   init: null,
   assistantMessages: 0,
+  lastAssistantMessageId: null,
+  completedUsage: { inputTokens: 0, outputTokens: 0 },
   toolUses: 0,
   assistantErrors: [],
   assistantErrorText: null,
@@ -133,11 +142,18 @@ export const observeLine = (o: Observation, raw: string, decoded: DecodedLine): 
     const texts = content.filter((b) => b.type === "text" && typeof b.text === "string")
     const lastText = texts.length > 0 ? texts[texts.length - 1]!.text! : null
     const usage = event.message.usage
+    const id = event.message.id ?? null
+    const sameMessage = id !== null && id === o.lastAssistantMessageId
+    // A message's streamed usage is cumulative and not final: its latest figures replace the
+    // previous ones; a new message moves the running totals into `completedUsage`.
+    const completed = sameMessage ? o.completedUsage : o.usage
     const withUsage = {
       ...next,
+      lastAssistantMessageId: id,
+      completedUsage: completed,
       usage: {
-        inputTokens: o.usage.inputTokens + num(usage?.input_tokens),
-        outputTokens: o.usage.outputTokens + num(usage?.output_tokens)
+        inputTokens: completed.inputTokens + num(usage?.input_tokens),
+        outputTokens: completed.outputTokens + num(usage?.output_tokens)
       }
     }
     if (typeof event.error === "string" && event.error !== "") {
@@ -150,8 +166,8 @@ export const observeLine = (o: Observation, raw: string, decoded: DecodedLine): 
     if (content.length === 0) return withUsage
     return {
       ...withUsage,
-      assistantMessages: o.assistantMessages + 1,
-      assistantMessagesSinceRetry: o.assistantMessagesSinceRetry + 1,
+      assistantMessages: sameMessage ? o.assistantMessages : o.assistantMessages + 1,
+      assistantMessagesSinceRetry: sameMessage ? o.assistantMessagesSinceRetry : o.assistantMessagesSinceRetry + 1,
       toolUses: o.toolUses + content.filter((b) => b.type === "tool_use").length,
       lastAssistantText: lastText ?? o.lastAssistantText
     }

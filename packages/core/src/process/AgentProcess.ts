@@ -11,6 +11,7 @@
 import { Context, Deferred, Effect, Layer, Schema, type Scope, Stream } from "effect"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
+import { PassThrough } from "node:stream"
 import { type ExitStatus, fromNodeExit } from "../domain/ExitStatus.ts"
 import { checkExecutable } from "./Executable.ts"
 import { defaultMaxLineBytes, LineSplitter } from "./LineSplitter.ts"
@@ -152,10 +153,16 @@ const spawnNode = (command: AgentCommand): Effect.Effect<AgentHandle, AgentSpawn
     child.stdin!.on("error", () => {})
     child.stdin!.end(command.stdin)
     const maxLineBytes = command.maxLineBytes ?? defaultMaxLineBytes
+    // Read from the pipes now, not when the streams are first pulled: after the child's 'exit'
+    // Node resumes stdio streams that have no reader, dropping their data (child_process
+    // flushStdio), so a fast-exiting agent's output would be lost. The PassThrough keeps
+    // backpressure: once it holds `highWaterMark` bytes the pipe pauses.
+    const stdout = child.stdout!.pipe(new PassThrough({ highWaterMark: 1024 * 1024 }))
+    const stderr = child.stderr!.pipe(new PassThrough({ highWaterMark: 256 * 1024 }))
     return {
       pid,
-      stdout: lines(child.stdout!, maxLineBytes),
-      stderr: lines(child.stderr!, maxLineBytes),
+      stdout: lines(stdout, maxLineBytes),
+      stderr: lines(stderr, maxLineBytes),
       exit: Deferred.await(exitDeferred),
       exited: Effect.flatMap(
         Deferred.isDone(exitDeferred),

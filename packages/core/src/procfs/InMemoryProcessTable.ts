@@ -18,7 +18,7 @@ import { SignalNumbers } from "../domain/ExitStatus.ts"
 import { familyOf } from "./ProcessFamily.ts"
 import { isZombie, stateMeaning } from "./ProcessInfo.ts"
 import type { ProcessInfo } from "./ProcessInfo.ts"
-import type { ProcessInspection } from "./ProcessInspection.ts"
+import type { IoEvidence, ProcessInspection } from "./ProcessInspection.ts"
 import type { ProcStatus } from "./ProcStatus.ts"
 import { SignalNotPermitted } from "./ProcfsErrors.ts"
 import type { FamilyOptions, ProcessTableShape, SignalDelivery } from "./ProcessTable.ts"
@@ -76,6 +76,14 @@ export interface SignalLogEntry {
   readonly atMs: number
 }
 
+/** What {@link ProcessTableTestControls.update} can change. CPU times in clock ticks, rchar in bytes. */
+export interface ProcessChange {
+  readonly utimeTicks?: number
+  readonly stimeTicks?: number
+  readonly rchar?: number
+  readonly state?: string
+}
+
 /** The controls of the in-memory table, and the table itself. */
 export interface ProcessTableTestControls {
   /** The {@link ProcessTableShape} these controls drive (what `ProcessTable` is in tests). */
@@ -88,6 +96,11 @@ export interface ProcessTableTestControls {
   exit(pid: number): Effect.Effect<void>
   /** The parent waited for the zombie `pid`: it leaves the table. No-op unless it is a zombie. */
   reap(pid: number): Effect.Effect<void>
+  /**
+   * Changes a live process's counters or state as time passes (CPU ticks, `/proc/PID/io` rchar,
+   * state letter), for tests of code that samples them (the hang watchdog). No-op for an unknown pid.
+   */
+  update(pid: number, change: ProcessChange): Effect.Effect<void>
   /** Every signal sent so far, oldest first. */
   readonly signalLog: Effect.Effect<ReadonlyArray<SignalLogEntry>>
   /** Empties the signal log. */
@@ -107,6 +120,8 @@ interface Entry {
   pending: Array<SignalName>
   /** Clock ms at which a delayed exit happens. */
   exitAtMs: number | null
+  /** What `io` and `inspect` report; unset: unavailable. */
+  io?: IoEvidence
 }
 
 type DefaultAction = "terminate" | "ignore" | "stop" | "continue"
@@ -281,7 +296,7 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
           stimeTicks: entry.info.stimeTicks
         }]
       },
-      io: { _tag: "Unavailable", reason: "in-memory process table" },
+      io: entry.io ?? { _tag: "Unavailable", reason: "in-memory process table" },
       fds: { _tag: "Available", fds: [] }
     }
   }
@@ -299,6 +314,11 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
     kill: (pid, signal) => send("process", pid, signal),
     killGroup: (pgid, signal) => send("group", pgid, signal),
     inspect: (pid) => withNow(() => Option.map(Option.fromUndefinedOr(entries.get(pid)), inspectEntry)),
+    children: (pid) => withNow(() => snapshot().filter((p) => p.ppid === pid && p.pid !== pid).map((p) => p.pid)),
+    io: (pid) =>
+      withNow(() =>
+        Option.map(Option.fromUndefinedOr(entries.get(pid)), (e) => e.io ?? { _tag: "Unavailable" as const, reason: "in-memory process table" })
+      ),
     oomKillCount: Effect.sync(() => oomKills)
   }
 
@@ -350,6 +370,20 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
       Effect.sync(() => {
         const entry = entries.get(pid)
         if (entry !== undefined && isZombie(entry.info)) entries.delete(pid)
+      }),
+    update: (pid, change) =>
+      Effect.sync(() => {
+        const entry = entries.get(pid)
+        if (entry === undefined) return
+        entry.info = {
+          ...entry.info,
+          utimeTicks: change.utimeTicks ?? entry.info.utimeTicks,
+          stimeTicks: change.stimeTicks ?? entry.info.stimeTicks,
+          ...(change.state === undefined ? {} : { state: change.state, stateMeaning: stateMeaning(change.state) })
+        }
+        if (change.rchar !== undefined) {
+          entry.io = { _tag: "Available", rchar: change.rchar, wchar: 0, syscr: null, syscw: null, readBytes: null, writeBytes: null }
+        }
       }),
     signalLog: Effect.sync(() => [...log]),
     clearSignalLog: Effect.sync(() => {

@@ -285,6 +285,39 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
       return Option.some<ProcessInspection>({ info: found.value, ...parts })
     })
 
+  const children = (pid: number): Effect.Effect<ReadonlyArray<number>, ProcfsUnavailable> =>
+    Effect.gen(function*() {
+      yield* requireProcfs
+      if (!isPositiveInteger(pid)) return []
+      const tids = yield* Effect.option(readDir(`/proc/${pid}/task`))
+      if (Option.isNone(tids)) return []
+      const texts = yield* Effect.forEach(
+        tids.value.filter((t) => /^\d+$/.test(t)),
+        (tid) => Effect.result(readText(`/proc/${pid}/task/${tid}/children`)),
+        { concurrency: 8 }
+      )
+      // ENOENT for every thread while the task dir exists: the kernel has no `children` file.
+      if (texts.length > 0 && texts.every((r) => r._tag === "Failure" && r.failure.code === "ENOENT")) {
+        const all = yield* list
+        return all.filter((p) => p.ppid === pid).map((p) => p.pid)
+      }
+      const pids = new Set<number>()
+      for (const r of texts) {
+        if (r._tag === "Success") for (const word of r.success.split(/\s+/)) if (/^\d+$/.test(word)) pids.add(Number(word))
+      }
+      return [...pids].sort((a, b) => a - b)
+    })
+
+  const io = (pid: number): Effect.Effect<Option.Option<ProcessInspection["io"]>, ProcfsUnavailable> =>
+    Effect.gen(function*() {
+      yield* requireProcfs
+      if (!isPositiveInteger(pid)) return Option.none()
+      const text = yield* Effect.result(readText(`/proc/${pid}/io`))
+      if (text._tag === "Success") return Option.some(parseIo(text.success))
+      if (text.failure.code === "ENOENT" || text.failure.code === "ESRCH") return Option.none()
+      return Option.some<ProcessInspection["io"]>({ _tag: "Unavailable", reason: describeFailure(text.failure) })
+    })
+
   const oomKillCount: Effect.Effect<Option.Option<number>> = Effect.gen(function*() {
     if (unavailable !== undefined) return Option.none()
     const cgroupText = yield* Effect.option(readText("/proc/self/cgroup"))
@@ -309,6 +342,8 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
     kill: (pid: number, signal: SignalName) => sendSignal("process", pid, signal),
     killGroup: (pgid: number, signal: SignalName) => sendSignal("group", pgid, signal),
     inspect,
+    children,
+    io,
     oomKillCount
   }
 })

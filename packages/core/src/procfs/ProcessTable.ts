@@ -16,7 +16,7 @@ import type { SignalName } from "../domain/ExitStatus.ts"
 import { ProcessTableTest } from "./InMemoryProcessTable.ts"
 import { makeLinuxProcessTable } from "./LinuxProcessTable.ts"
 import type { ProcessInfo } from "./ProcessInfo.ts"
-import type { ProcessInspection } from "./ProcessInspection.ts"
+import type { IoEvidence, ProcessInspection } from "./ProcessInspection.ts"
 import type { ProcfsUnavailable, SignalNotPermitted } from "./ProcfsErrors.ts"
 
 /**
@@ -95,6 +95,22 @@ export interface ProcessTableShape {
    * reason. `Option.none()` when there is no such process. Fails with {@link ProcfsUnavailable}.
    */
   inspect(pid: number): Effect.Effect<Option.Option<ProcessInspection>, ProcfsUnavailable>
+
+  /**
+   * The direct children of `pid`, by ascending pid: the union of every thread's
+   * `/proc/PID/task/TID/children` (proc(5); a child belongs to the thread that forked it). Where
+   * the kernel lacks that file (CONFIG_PROC_CHILDREN off) it falls back to scanning the table for
+   * `ppid == pid`. Empty when `pid` is gone. Cheap enough for the hang watchdog's sampling (one
+   * small read per thread). Fails with {@link ProcfsUnavailable}.
+   */
+  children(pid: number): Effect.Effect<ReadonlyArray<number>, ProcfsUnavailable>
+
+  /**
+   * `/proc/PID/io` alone (see {@link IoEvidence}: `rchar` counts bytes passed to read(2)-like
+   * calls, not recv(2) on sockets), `Option.none()` when there is no such process. Cheaper than
+   * {@link inspect}: the watchdog samples it every second. Fails with {@link ProcfsUnavailable}.
+   */
+  io(pid: number): Effect.Effect<Option.Option<IoEvidence>, ProcfsUnavailable>
 
   /**
    * The `oom_kill` counter of `memory.events` in agentrun's own cgroup v2 (processes in the
