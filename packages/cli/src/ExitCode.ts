@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Context, Layer, Ref } from "effect"
+import { Console, Context, Effect, Layer, Ref } from "effect"
 
 /**
  * agentrun's exit codes (README, "Exit codes"): 0 succeeded; 1 the agent reported a failure;
@@ -32,3 +32,7 @@ export class CliExitCode extends Context.Service<CliExitCode, Ref.Ref<number>>()
 
 /** Sets the exit code agentrun will exit with. */
 export const setExitCode = (code: number) => CliExitCode.use((ref) => Ref.set(ref, code))
+
+/** Reports a usage error (`agentrun: <message>` on stderr) and sets exit code 2. */
+export const usageError = (error: { readonly message: string }) =>
+  Effect.andThen(Console.error(`agentrun: ${error.message}`), setExitCode(ExitCodes.usage))

@@ -6,7 +6,7 @@
 import { RunCatalog } from "@agentrun/core"
 import { Console, Effect, Schedule } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { ExitCodes, setExitCode } from "../ExitCode.ts"
+import { ExitCodes, setExitCode, usageError } from "../ExitCode.ts"
 import { verdictLine } from "../Output.ts"
 
 /** The `cancel` command. */
@@ -36,7 +36,7 @@ export const cancel = Command.make("cancel", {
     yield* Console.log(verdictLine(record.value.runId, record.value.outcome))
   }).pipe(
     Effect.catchTags({
-      RunNotFound: (e) => Effect.andThen(Console.error(`agentrun: ${e.message}`), setExitCode(ExitCodes.usage)),
-      RunNotRunning: (e) => Effect.andThen(Console.error(`agentrun: ${e.message}`), setExitCode(ExitCodes.usage))
+      RunNotFound: usageError,
+      RunNotRunning: usageError
     })
   )).pipe(Command.withDescription("Stop a run started by another agentrun process, through its supervisor if alive"))

@@ -6,7 +6,7 @@
 import { RunCatalog } from "@agentrun/core"
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { ExitCodes, setExitCode } from "../ExitCode.ts"
+import { usageError } from "../ExitCode.ts"
 import { runJson } from "../Output.ts"
 
 /** The `inspect` command. */
@@ -38,5 +38,5 @@ export const inspect = Command.make("inspect", {
     ]
     yield* Console.log(lines.join("\n"))
   }).pipe(
-    Effect.catchTag("RunNotFound", (e) => Effect.andThen(Console.error(`agentrun: ${e.message}`), setExitCode(ExitCodes.usage)))
+    Effect.catchTag("RunNotFound", usageError)
   )).pipe(Command.withDescription("Show a run's record and verdict"))

@@ -6,7 +6,7 @@
 import { formatTranscriptLine, RunCatalog, RunStore } from "@agentrun/core"
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { ExitCodes, setExitCode } from "../ExitCode.ts"
+import { usageError } from "../ExitCode.ts"
 import { verdictLine } from "../Output.ts"
 
 /** How often `-f` looks for new output, in milliseconds. */
@@ -46,5 +46,5 @@ export const logs = Command.make("logs", {
       yield* Console.log(record.outcome === null ? `── still running (run ${record.runId})` : verdictLine(record.runId, record.outcome))
     }
   }).pipe(
-    Effect.catchTag("RunNotFound", (e) => Effect.andThen(Console.error(`agentrun: ${e.message}`), setExitCode(ExitCodes.usage)))
+    Effect.catchTag("RunNotFound", usageError)
   )).pipe(Command.withDescription("Print a run's transcript: assistant text, tool calls and results, retries, the verdict"))
