@@ -19,6 +19,8 @@ export const formatUsage = (u: Extract<RunProgress, { _tag: "Usage" }>): string 
 /** One plain line for a progress event, or null when the event is not worth a line. */
 export const plainLine = (p: RunProgress): string | null => {
   switch (p._tag) {
+    case "Preparing":
+      return `agentrun: ${p.detail}`
     case "Started":
       return `agentrun: run ${p.runId} started${p.pid === null ? "" : ` (pid ${p.pid})`}`
     case "SessionStarted":
@@ -56,7 +58,7 @@ export const makeProgressView = (out: NodeJS.WritableStream, tty: boolean) => {
       if (tty) {
         if (p._tag === "Usage") status = formatUsage(p)
         else if (p._tag === "ToolUse") status = `${status.split(" · tool")[0]} · tool ${p.name}`
-        else if (p._tag === "ApiRetry" || p._tag === "Stopping") status = plainLine(p)!.replace("agentrun: ", "")
+        else if (p._tag === "ApiRetry" || p._tag === "Stopping" || p._tag === "Preparing") status = plainLine(p)!.replace("agentrun: ", "")
         render()
         return
       }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AgentProcess, AgentrunConfig, AgentrunPaths, LocalBackend, ProcessTable, RunCatalog, RunStore, StopSequence } from "@agentrun/core"
+import { AgentProcess, AgentrunConfig, AgentrunPaths, Bootstrap, LocalBackend, ProcessTable, RunCatalog, RunStore, StopSequence } from "@agentrun/core"
 import { NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer, Ref, Runtime } from "effect"
 import { Command } from "effect/cli"
@@ -19,7 +19,7 @@ const [ownArgs, claudeArgs] = splitAtDoubleDash(process.argv.slice(2))
 
 const CoreLayer = Layer.mergeAll(LocalBackend.layer(), RunCatalog.layer).pipe(
   Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layer).pipe(Layer.provideMerge(ProcessTable.layer))),
-  Layer.provideMerge(AgentProcess.layer),
+  Layer.provideMerge(Layer.mergeAll(AgentProcess.layer, Bootstrap.layerLive)),
   Layer.provideMerge(AgentrunPaths.layer)
 )
 

@@ -9,9 +9,8 @@
  * @module
  */
 // TODO(lead): import from "@agentrun/core" once core's index re-exports bootstrap.
-import { Bootstrap, type BootstrapReport, Runtimes, skippedOutcomes } from "../../../core/src/bootstrap/index.ts"
+import { Bootstrap, type BootstrapReport, Runtimes, skippedOutcomes } from "@agentrun/core"
 import { Console, Effect } from "effect"
-import type { Layer } from "effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
 
@@ -40,9 +39,8 @@ export const reportText = (report: BootstrapReport): string => {
   return lines.join("\n")
 }
 
-/** The `bootstrap` command over the given Bootstrap layer (tests pass their own). */
-export const makeBootstrapCommand = (layer: Layer.Layer<Bootstrap>) =>
-  Command.make(
+/** The `bootstrap` command (its Bootstrap service is wired in bin.ts). */
+export const bootstrap = Command.make(
     "bootstrap",
     {
       runtime: runtimeFlag,
@@ -62,9 +60,6 @@ export const makeBootstrapCommand = (layer: Layer.Layer<Bootstrap>) =>
       yield* setExitCode(exitCodeForReport(report))
     })
   ).pipe(
-    Command.withDescription("Install or repair an agent runtime (exit 0 present, 3 failed, 75 skipped for now)"),
-    Command.provide(layer)
+    Command.withDescription("Install or repair an agent runtime (exit 0 present, 3 failed, 75 skipped for now)")
   )
 
-/** `agentrun bootstrap`, over the real installer and the XDG directories. */
-export const bootstrap = makeBootstrapCommand(Bootstrap.layerLive)

@@ -6,9 +6,8 @@
  * @module
  */
 // TODO(lead): import from "@agentrun/core" once core's index re-exports bootstrap.
-import { Bootstrap, type DoctorReport } from "../../../core/src/bootstrap/index.ts"
+import { Bootstrap, type DoctorReport } from "@agentrun/core"
 import { Console, Effect } from "effect"
-import type { Layer } from "effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
 
@@ -56,9 +55,8 @@ export const doctorText = (d: DoctorReport): string => {
   return lines.join("\n")
 }
 
-/** The `doctor` command over the given Bootstrap layer. */
-export const makeDoctorCommand = (layer: Layer.Layer<Bootstrap>) =>
-  Command.make(
+/** The `doctor` command (its Bootstrap service is wired in bin.ts). */
+export const doctor = Command.make(
     "doctor",
     {
       json: Flag.Boolean("json").pipe(Flag.withDescription("Print the report as JSON"), Flag.withDefault(false))
@@ -70,9 +68,6 @@ export const makeDoctorCommand = (layer: Layer.Layer<Bootstrap>) =>
       yield* setExitCode(ExitCodes.succeeded)
     })
   ).pipe(
-    Command.withDescription("Show which claude and Python would be used, managed installs, locks, cooldowns, last bootstrap"),
-    Command.provide(layer)
+    Command.withDescription("Show which claude and Python would be used, managed installs, locks, cooldowns, last bootstrap")
   )
 
-/** `agentrun doctor`, over the real installer and the XDG directories. */
-export const doctor = makeDoctorCommand(Bootstrap.layerLive)

@@ -10,19 +10,17 @@
  * @module
  */
 // TODO(lead): import from "@agentrun/core" once core's index re-exports bootstrap.
-import { Bootstrap } from "../../../core/src/bootstrap/index.ts"
+import { Bootstrap } from "@agentrun/core"
 import { Console, Effect } from "effect"
-import type { Layer } from "effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
-import { Runtimes } from "../../../core/src/bootstrap/codes.ts"
+import { Runtimes } from "@agentrun/core"
 
 /** POSIX single-quoting. */
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
-/** The `env` command over the given Bootstrap layer. */
-export const makeEnvCommand = (layer: Layer.Layer<Bootstrap>) =>
-  Command.make(
+/** The `env` command (its Bootstrap service is wired in bin.ts). */
+export const env = Command.make(
     "env",
     {
       runtime: Flag.Literals("runtime", Runtimes).pipe(
@@ -57,9 +55,6 @@ export const makeEnvCommand = (layer: Layer.Layer<Bootstrap>) =>
       yield* setExitCode(ExitCodes.succeeded)
     })
   ).pipe(
-    Command.withDescription("Print the interpreter and PYTHONPATH (or claude path) to use an installed runtime"),
-    Command.provide(layer)
+    Command.withDescription("Print the interpreter and PYTHONPATH (or claude path) to use an installed runtime")
   )
 
-/** `agentrun env`, over the real installer and the XDG directories. */
-export const env = makeEnvCommand(Bootstrap.layerLive)

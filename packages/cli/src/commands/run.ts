@@ -24,7 +24,7 @@ const flags = {
     Flag.optional
   ),
   claudePath: Flag.String("claude-path").pipe(
-    Flag.withDescription("The claude executable to run (default: `claude` on PATH)"),
+    Flag.withDescription("The claude executable to run, used as is (default: a `claude` on PATH that answers --version, else agentrun's managed install, installed on first use)"),
     Flag.optional
   ),
   model: Flag.String("model").pipe(Flag.withDescription("Passed to claude as --model"), Flag.optional),
@@ -90,7 +90,7 @@ export const run = Command.make("run", flags, (input) =>
     const spec: RunSpec = {
       prompt,
       cwd: Option.isSome(input.cwd) ? NodePath.resolve(base, input.cwd.value) : base,
-      claudePath: Option.getOrElse(input.claudePath, () => "claude"),
+      claudePath: Option.getOrNull(input.claudePath),
       claudeArgs: yield* ClaudeArgs,
       model: Option.getOrNull(input.model),
       maxTurns: Option.getOrNull(input.maxTurns),

@@ -12,6 +12,7 @@ import type { RunStoreError } from "../store/RunStore.ts"
 
 /** Live progress of a run, as `follow` streams it. Token counts are not final until `Ended`. */
 export type RunProgress =
+  | { readonly _tag: "Preparing"; readonly detail: string }
   | { readonly _tag: "Started"; readonly runId: RunId; readonly pid: number | null }
   | { readonly _tag: "SessionStarted"; readonly sessionId: string | null; readonly model: string | null }
   | { readonly _tag: "AssistantText"; readonly text: string }
@@ -32,7 +33,8 @@ export type RunProgress =
     /** US dollars, known once the result line arrives. */
     readonly costUsd: number | null
   }
-  | { readonly _tag: "Stopping"; readonly reason: "deadline" | "cancel" }
+  /** agentrun is stopping the agent: its deadline, a cancel, or the hang watchdog's probe and stop. */
+  | { readonly _tag: "Stopping"; readonly reason: "deadline" | "cancel" | "hang" }
   | { readonly _tag: "Ended"; readonly outcome: RunOutcome }
 
 /** A run's final state: the stored record with its outcome and summary. */

@@ -1,22 +1,26 @@
 /**
  * The local backend: runs `claude` as a child process of this agentrun process, follows its
  * output into the run store, enforces the deadline and cancellation with the shared stop
- * sequence, and records the verdict.
+ * sequence, watches for hangs (the {@link Watchdog}, unless `spec.watchdog` is null), and records
+ * the verdict.
  *
  * @module
  */
-import { Deferred, type Duration, Effect, Fiber, Layer, Option, PubSub, Random, Stream } from "effect"
+import { Clock, Deferred, type Duration, Effect, Fiber, Layer, Option, PubSub, Random, Stream } from "effect"
 import * as NodeOs from "node:os"
 import type { ExitStatus } from "../domain/ExitStatus.ts"
 import { emptyObservation, type Observation } from "../domain/Observation.ts"
 import { makeRedactor } from "../domain/Redaction.ts"
-import { claudeArgv, makeRunId, type RunRecord, type RunSpec, statusOf } from "../domain/Run.ts"
+import { claudeArgv, defaultWatchdogSettings, makeRunId, type RunId, type RunRecord, type RunSpec, statusOf } from "../domain/Run.ts"
 import type { RunOutcome } from "../domain/RunOutcome.ts"
-import { type RunFacts, type SpawnFailure, type SupervisorAction, verdict } from "../domain/Verdict.ts"
+import { type RunFacts, type RuntimeUnavailableFacts, type SpawnFailure, type SupervisorAction, verdict } from "../domain/Verdict.ts"
 import { AgentProcess, type AgentHandle } from "../process/AgentProcess.ts"
 import { type StopGrace, StopSequence } from "../process/StopSequence.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import { RunStore } from "../store/RunStore.ts"
+import { Bootstrap } from "../bootstrap/Bootstrap.ts"
+import { ActivityTracker } from "../watchdog/ActivityTracker.ts"
+import { type HangFound, Watchdog } from "../watchdog/Watchdog.ts"
 import { Backend, type RunHandle, type RunProgress, type RunResult } from "./Backend.ts"
 import { pushTail, summaryOf } from "./RunSupervision.ts"
 import { TranscriptIngest } from "./TranscriptIngest.ts"
@@ -36,6 +40,18 @@ type StopRequest = { readonly _tag: "Deadline" } | { readonly _tag: "Cancel"; re
 
 const nowMs = Effect.clockWith((c) => c.currentTimeMillis)
 
+const handleFor = (
+  runId: RunId,
+  progress: PubSub.PubSub<RunProgress>,
+  stopRequest: Deferred.Deferred<StopRequest>,
+  result: Deferred.Deferred<RunResult>
+): RunHandle => ({
+  runId,
+  progress: Stream.fromPubSub(progress).pipe(Stream.takeUntil((p) => p._tag === "Ended")),
+  cancel: (signal) => Effect.asVoid(Deferred.succeed(stopRequest, { _tag: "Cancel", signal })),
+  result: Deferred.await(result)
+})
+
 /** Builds the local backend (see {@link LocalBackend}). */
 export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
   Effect.gen(function*() {
@@ -43,6 +59,8 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
     const store = yield* RunStore
     const table = yield* ProcessTable
     const stopper = yield* StopSequence
+    const watchdog = yield* Watchdog
+    const bootstrap = yield* Bootstrap
     const hostname = NodeOs.hostname()
     const supervisorTicks = yield* table.info(process.pid).pipe(
       Effect.map(Option.match({ onNone: () => null, onSome: (p) => p.startTimeTicks })),
@@ -55,7 +73,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
         const runId = makeRunId(startedAt, yield* Random.nextIntBetween(0, 0xffffff))
         const redactor = makeRedactor(spec.env)
         const argv = claudeArgv(spec)
-        const baseRecord: RunRecord = {
+        let baseRecord: RunRecord = {
           runId,
           status: "running",
           createdAt: new Date(startedAt).toISOString(),
@@ -64,7 +82,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
           agent: {
             pid: null,
             startTimeTicks: null,
-            command: [spec.claudePath, ...argv].map(redactor.redact),
+            command: [spec.claudePath ?? "claude", ...argv].map(redactor.redact),
             cwd: spec.cwd,
             timeoutMs: spec.timeoutMs
           },
@@ -87,12 +105,14 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
           exit: ExitStatus | null,
           spawnFailure: SpawnFailure | null,
           action: SupervisorAction,
-          record: RunRecord
+          record: RunRecord,
+          runtimeUnavailable: RuntimeUnavailableFacts | null = null
         ) =>
           Effect.gen(function*() {
             const endedAt = yield* nowMs
             const oomAfter = yield* table.oomKillCount
             const facts: RunFacts = {
+              runtimeUnavailable,
               observation,
               stderrTail,
               exit,
@@ -120,8 +140,35 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
             yield* Deferred.succeed(resultDeferred, { record: finalRecord, outcome, summary })
           })
 
+        // No --claude-path: the bootstrap finds a usable claude or installs one (bounded wait on its lock).
+        let executable = spec.claudePath
+        if (executable === null) {
+          yield* PubSub.publish(progress, { _tag: "Preparing", detail: "looking for a usable claude (bootstrap)" })
+          const resolved = yield* Effect.result(bootstrap.resolveClaude({ lockWait: "2 minutes" }))
+          if (resolved._tag === "Failure") {
+            const e = resolved.failure
+            yield* PubSub.publish(progress, { _tag: "Started", runId, pid: null })
+            yield* finish(emptyObservation, [], null, null, { _tag: "None" }, baseRecord, {
+              runtime: e.runtime,
+              message: e.message,
+              retryable: e.retryable,
+              bootstrap: {
+                outcome: e.outcome,
+                outcomeCode: e.outcomeCode,
+                phase: e.phase,
+                errorKind: e.errorKind,
+                errorCode: e.errorCode,
+                retryAfterMs: e.retryAfterMs
+              }
+            })
+            return handleFor(runId, progress, stopRequest, resultDeferred)
+          }
+          executable = resolved.success.path
+          baseRecord = { ...baseRecord, agent: { ...baseRecord.agent, command: [executable, ...argv].map(redactor.redact) } }
+        }
+
         const spawned = yield* Effect.result(agents.spawn({
-          executable: spec.claudePath,
+          executable,
           args: argv,
           cwd: spec.cwd,
           env: spec.env,
@@ -144,22 +191,29 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
 
           const ingest = new TranscriptIngest(redactor)
           const stderrTail: Array<string> = []
+          // What the watchdog reads: last output time (stdout and stderr), init seen, last lines.
+          const activity = new ActivityTracker(yield* nowMs)
 
           const readStdout = agent.stdout.pipe(
             Stream.runForEachArray((lines) =>
               Effect.gen(function*() {
                 const batch = ingest.push(lines)
+                activity.output(yield* Clock.currentTimeMillis, batch.stored, "stdout")
+                if (ingest.observation.init !== null) activity.sawInit()
                 yield* events.append(batch.stored)
                 if (batch.progress.length > 0) yield* PubSub.publishAll(progress, batch.progress)
               })
             )
           )
           const readStderr = agent.stderr.pipe(
-            Stream.runForEachArray((lines) => {
-              const redacted = lines.map(redactor.redact)
-              for (const l of redacted) pushTail(stderrTail, l)
-              return stderrLog.append(redacted)
-            })
+            Stream.runForEachArray((lines) =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) => {
+                const redacted = lines.map(redactor.redact)
+                for (const l of redacted) pushTail(stderrTail, l)
+                activity.output(now, redacted, "stderr")
+                return stderrLog.append(redacted)
+              })
+            )
           )
           const stdoutFiber = yield* Effect.forkChild(readStdout)
           const stderrFiber = yield* Effect.forkChild(readStderr)
@@ -168,14 +222,32 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
             const deadline = spec.timeoutMs === null
               ? Effect.never
               : Effect.as(Effect.sleep(spec.timeoutMs), { _tag: "Deadline" } as StopRequest)
+            // The watchdog completes only on a hang; the race interrupts it when the run ends first.
+            const hang = spec.watchdog === null
+              ? Effect.never
+              : Effect.map(
+                watchdog.watch(agent, Effect.sync(() => activity.snapshot()), spec.watchdog),
+                (found): { readonly _tag: "Hang"; readonly found: HangFound } => ({ _tag: "Hang", found })
+              )
             const first = yield* Effect.raceFirst(
               Effect.map(agent.exit, (exit) => ({ _tag: "Exited" as const, exit })),
-              Effect.raceFirst(deadline, Deferred.await(stopRequest))
+              Effect.raceFirst(deadline, Effect.raceFirst(Deferred.await(stopRequest), hang))
             )
             let action: SupervisorAction = { _tag: "None" }
             let exit: ExitStatus
             if (first._tag === "Exited") {
               exit = first.exit
+            } else if (first._tag === "Hang") {
+              yield* PubSub.publish(progress, { _tag: "Stopping", reason: "hang" })
+              action = yield* watchdog.triage(agent, first.found, {
+                runDir: store.runDir(runId),
+                env: spec.env,
+                redactor,
+                lastOutput: activity.snapshot().lastLines,
+                settings: spec.watchdog ?? defaultWatchdogSettings,
+                ...(options.grace === undefined ? {} : { grace: options.grace })
+              })
+              exit = (yield* agent.exited) ?? (yield* agent.exit)
             } else {
               yield* PubSub.publish(progress, { _tag: "Stopping", reason: first._tag === "Deadline" ? "deadline" : "cancel" })
               const stop = yield* stopper.stop(agent, options.grace === undefined ? {} : { grace: options.grace })
@@ -203,22 +275,17 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
           yield* Effect.forkScoped(supervise)
         }
 
-        const handle: RunHandle = {
-          runId,
-          progress: Stream.fromPubSub(progress).pipe(Stream.takeUntil((p) => p._tag === "Ended")),
-          cancel: (signal) => Effect.asVoid(Deferred.succeed(stopRequest, { _tag: "Cancel", signal })),
-          result: Deferred.await(resultDeferred)
-        }
-        return handle
+        return handleFor(runId, progress, stopRequest, resultDeferred)
       })
 
     return Backend.of({ launch })
   })
 
 /**
- * The local backend layer. Needs the process boundary, the process table, the stop sequence and
- * the run store.
+ * The local backend layer, with its hang {@link Watchdog} built in. Needs the process boundary, the
+ * process table, the stop sequence and the run store.
  */
 export const LocalBackend = {
-  layer: (options: LocalBackendOptions = {}) => Layer.effect(Backend, makeLocalBackend(options))
+  layer: (options: LocalBackendOptions = {}) =>
+    Layer.effect(Backend, makeLocalBackend(options)).pipe(Layer.provide(Watchdog.layer))
 }

@@ -53,8 +53,11 @@ export interface RunSpec {
   readonly prompt: string
   /** The agent's working directory (absolute). */
   readonly cwd: string
-  /** The `claude` executable (a path, or a name looked up on PATH). */
-  readonly claudePath: string
+  /**
+   * The `claude` executable (a path, or a name looked up on PATH); null lets the backend find a
+   * usable one or install it (the Bootstrap service).
+   */
+  readonly claudePath: string | null
   /** Extra flags for claude, after agentrun's own (`-p --output-format stream-json --verbose`). */
   readonly claudeArgs: ReadonlyArray<string>
   readonly model: string | null

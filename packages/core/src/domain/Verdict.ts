@@ -32,6 +32,7 @@ import {
   ModelNotFound,
   OutOfMemory,
   PromptTooLong,
+  RuntimeUnavailable,
   SpawnFailed,
   TruncatedMidStream,
   UnparseableOutput,
@@ -77,8 +78,20 @@ export interface SpawnFailure {
   readonly detail: string
 }
 
+/** The bootstrap could not provide a claude (no `--claude-path` was given and none was usable). */
+export interface RuntimeUnavailableFacts {
+  readonly runtime: string
+  /** The bootstrap's own explanation (what failed, what to do). */
+  readonly message: string
+  readonly retryable: boolean
+  /** Outcome, phase and error kind with their codes, as the Bootstrap service reported them. */
+  readonly bootstrap: Readonly<Record<string, unknown>>
+}
+
 /** Everything the verdict looks at. */
 export interface RunFacts {
+  /** Set when no agent could be launched because the runtime is unavailable. */
+  readonly runtimeUnavailable?: RuntimeUnavailableFacts | null
   readonly observation: Observation
   /** The last stderr lines (bounded, already redacted). */
   readonly stderrTail: ReadonlyArray<string>
@@ -432,6 +445,15 @@ const agentFailureFromResult = (facts: RunFacts, r: ResultEvent, endedAtMs: numb
 export const verdict = (facts: RunFacts, endedAtMs: number | null = null): RunOutcome => {
   const o = facts.observation
   const pe = processEnd(facts)
+
+  if (facts.runtimeUnavailable != null) {
+    const r = facts.runtimeUnavailable
+    return new RuntimeUnavailable({
+      message: `No usable claude, and the bootstrap could not provide one: ${r.message}`,
+      retryable: r.retryable,
+      evidence: { runtime: r.runtime, bootstrap: r.bootstrap }
+    })
+  }
 
   if (facts.spawnFailure !== null) {
     const f = facts.spawnFailure

@@ -3,6 +3,7 @@ import { Effect, Fiber, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { Backend } from "../../src/backend/Backend.ts"
 import { LocalBackend } from "../../src/backend/LocalBackend.ts"
+import { Bootstrap, type BootstrapReport } from "../../src/bootstrap/Bootstrap.ts"
 import type { RunSpec } from "../../src/domain/Run.ts"
 import { AgentProcess } from "../../src/process/AgentProcess.ts"
 import { type FakeAgentScript, layerTest as agentLayerTest } from "../../src/process/AgentProcessTest.ts"
@@ -23,9 +24,30 @@ const spec: RunSpec = {
   watchdog: null
 }
 
-const layerFor = (script: FakeAgentScript) =>
+/** A bootstrap that found no usable claude: its lock is held by another build (SkipSentinel). */
+const lockHeld: BootstrapReport = {
+  runtime: "claude-cli",
+  outcome: "SkipSentinel",
+  outcomeCode: 5,
+  present: false,
+  phase: null,
+  phaseCode: null,
+  error: null,
+  message: "Another agentrun process (pid 77) is installing claude-cli; retry when it is done.",
+  executable: null,
+  pythonPath: null,
+  version: null,
+  interpreterVersion: null,
+  retryAfterMs: null,
+  retryAt: null,
+  holder: null,
+  durationMs: 3,
+  telemetry: undefined as never
+}
+
+const layerFor = (script: FakeAgentScript, bootstrap: BootstrapReport = lockHeld) =>
   LocalBackend.layer({ drainGrace: "100 millis" }).pipe(
-    Layer.provideMerge(Layer.mergeAll(StopSequence.layer, agentLayerTest(() => script), RunStore.layerTest)),
+    Layer.provideMerge(Layer.mergeAll(StopSequence.layer, agentLayerTest(() => script), RunStore.layerTest, Bootstrap.layerTest(() => bootstrap))),
     Layer.provideMerge(ProcessTable.layerTest)
   )
 
@@ -86,6 +108,20 @@ describe("local backend (test layers, TestClock)", () => {
       assert.strictEqual(outcome.evidence.stop?.steps[0]?.signal, "SIGINT")
     }).pipe(Effect.scoped, Effect.provide(layerFor({ reactions: { SIGINT: "exit" } }))))
 
+  it.effect("no --claude-path and no usable claude: RuntimeUnavailable carrying the bootstrap outcome, nothing spawned", () =>
+    Effect.gen(function*() {
+      const backend = yield* Backend
+      const handle = yield* backend.launch({ ...spec, claudePath: null })
+      const { outcome, record } = yield* handle.result
+      assert.strictEqual(outcome._tag, "RuntimeUnavailable")
+      if (outcome._tag !== "RuntimeUnavailable") return
+      assert.deepInclude(outcome.evidence.bootstrap, { outcome: "SkipSentinel", outcomeCode: 5 })
+      assert.isTrue(outcome.retryable)
+      assert.match(outcome.message, /pid 77/)
+      assert.strictEqual(record.agent.pid, null)
+      assert.strictEqual(record.status, "failed")
+    }).pipe(Effect.scoped, Effect.provide(layerFor({}))))
+
   it.effect("a spawn failure is the run's outcome, not an error", () =>
     Effect.gen(function*() {
       const backend = yield* Backend
@@ -96,7 +132,7 @@ describe("local backend (test layers, TestClock)", () => {
       Effect.scoped,
       Effect.provide(
         LocalBackend.layer().pipe(
-          Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layerTest)),
+          Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layerTest, Bootstrap.layerTest(() => lockHeld))),
           Layer.provideMerge(Layer.mergeAll(ProcessTable.layerTest, AgentProcess.layer))
         )
       )

@@ -4,13 +4,15 @@
  * Also: an ordinary failure does not cool down; agentrun's own time limit (TestClock) is
  * subprocess_timeout, not signal_killed, even though agentrun's kill is a SIGKILL.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { Bootstrap } from "../../src/bootstrap/Bootstrap.ts"
-import { bootstrapLayer, countLines, packFakeClaude, realPython, script, tempRoot, testEnv } from "./helpers.ts"
+import { bootstrapLayer, countLines, packFakeClaude, realPython, script, tempRoot, testEnv, cleanupRoots } from "./helpers.ts"
+
+afterAll(cleanupRoots)
 
 const realSleep = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
 

@@ -17,8 +17,19 @@ import { AgentrunPaths } from "../../src/paths/AgentrunPaths.ts"
 
 export const fixtures = NodePath.join(import.meta.dirname, "fixtures")
 
-/** A fresh temp directory. */
-export const tempRoot = (): string => NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "agentrun-bootstrap-"))
+const roots: Array<string> = []
+
+/** Removes every {@link tempRoot} made so far (each test file calls it in `afterAll`). */
+export const cleanupRoots = (): void => {
+  for (const root of roots.splice(0)) NodeFs.rmSync(root, { recursive: true, force: true })
+}
+
+/** A fresh temp directory, removed by {@link cleanupRoots}. */
+export const tempRoot = (): string => {
+  const root = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "agentrun-bootstrap-"))
+  roots.push(root)
+  return root
+}
 
 /** The Node 22 this suite runs on (agentrun's own `process.execPath`). */
 export const node22 = process.execPath

@@ -3,7 +3,7 @@
  * builds; a dead holder's sentinel and a live holder's stale heartbeat (TestClock) are taken over;
  * a live, fresh holder makes the attempt SkipSentinel without running the installer.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import * as NodeChild from "node:child_process"
@@ -12,7 +12,9 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { Bootstrap } from "../../src/bootstrap/Bootstrap.ts"
 import { processStartTime, type SentinelRecord } from "../../src/bootstrap/BootstrapStore.ts"
-import { bootstrapLayer, countLines, fixtures, node22, packFakeClaude, script, tempRoot } from "./helpers.ts"
+import { bootstrapLayer, countLines, fixtures, node22, packFakeClaude, script, tempRoot, cleanupRoots } from "./helpers.ts"
+
+afterAll(cleanupRoots)
 
 const sentinelPath = (root: string) => NodePath.join(root, "state", "agentrun", "bootstrap", "claude-cli.sentinel")
 

@@ -3,12 +3,14 @@
  * not exist on the real registry (npm_not_found), engines checks (npm_engine), npm killed by
  * SIGSEGV under a real address-space limit, and one real install of the pinned claude-code.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { Bootstrap } from "../../src/bootstrap/Bootstrap.ts"
-import { bootstrapLayer, packFakeClaude, script, tempRoot } from "./helpers.ts"
+import { bootstrapLayer, packFakeClaude, script, tempRoot, cleanupRoots } from "./helpers.ts"
+
+afterAll(cleanupRoots)
 
 const cooldownFile = (root: string) => NodePath.join(root, "state", "agentrun", "bootstrap", "claude-cli.cooldown.json")
 

@@ -3,12 +3,14 @@
  * unreachable index (conn_refused), Debian's missing-ensurepip failure (BuiltTarget through a
  * wrapper interpreter), interpreter choice.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { Bootstrap } from "../../src/bootstrap/Bootstrap.ts"
-import { bootstrapLayer, buildWheel, closedPort, realPython, script, tempRoot } from "./helpers.ts"
+import { bootstrapLayer, buildWheel, closedPort, realPython, script, tempRoot, cleanupRoots } from "./helpers.ts"
+
+afterAll(cleanupRoots)
 
 describe("python-agent-sdk (real venv and pip)", () => {
   it.effect("builds a venv and installs the wheel fixture: Built, then NoopManaged", () => {

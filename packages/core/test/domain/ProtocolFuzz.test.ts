@@ -59,7 +59,6 @@ const secrets = [secretValue, apiKey, "sk-ant-api03-shaped", "Bearer eyJfuzz.tok
 
 const realLines: ReadonlyArray<string> = transcriptNames().flatMap((n) => loadTranscript(n).stdoutLines)
 const realObjects = realLines.map((l) => JSON.parse(l) as Record<string, unknown>)
-const byType = (t: string) => realObjects.filter((o) => o["type"] === t)
 
 /** The right `type` with fields of the wrong type, prototype tricks, and non-objects. */
 const wrongTypes: ReadonlyArray<string> = [

@@ -1,0 +1,120 @@
+/**
+ * Reads one {@link WatchSample} of a running agent: the CPU of its process tree and of the agent
+ * itself, and its rchar. On Linux from /proc through the {@link ProcessTable} (`info` = proc(5)
+ * stat fields 14-15 utime/stime, `children` = task/TID/children, `io` = /proc/PID/io); elsewhere
+ * (no /proc) from `ps -A -o pid=,ppid=,time=` (POSIX ps(1); one-second resolution, no rchar).
+ * Never fails: what cannot be read is null, and the reason is listed once in `unavailable`.
+ *
+ * @module
+ */
+import { Clock, Effect, Option } from "effect"
+import * as NodeChildProcess from "node:child_process"
+import type { ProcessTableShape } from "../procfs/ProcessTable.ts"
+import type { WatchSample } from "./Detection.ts"
+import { accumulateTreeCpu, type CpuReading, descendantsOf, parsePsRows, type TreeCpuState } from "./TreeCpu.ts"
+
+/** The most processes of a tree the sampler follows (a fork bomb must not stall the watchdog). */
+export const maxTreeSize = 256
+
+/** A stateful sampler for one agent. */
+export interface Sampler {
+  /** Takes a sample now (Clock time). */
+  readonly sample: Effect.Effect<WatchSample>
+  /** The live descendants of the agent by pid (parents first), from the last sample. */
+  readonly descendants: () => ReadonlyArray<number>
+  /** What could not be read so far, each with its reason. */
+  readonly unavailable: () => ReadonlyArray<string>
+}
+
+const runPs: Effect.Effect<string, string> = Effect.callback<string, string>((resume) => {
+  const child = NodeChildProcess.execFile("ps", ["-A", "-o", "pid=,ppid=,time="], { timeout: 5_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+    if (error === null) resume(Effect.succeed(stdout))
+    else resume(Effect.fail(`ps failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`))
+  })
+  return Effect.sync(() => child.kill("SIGKILL"))
+})
+
+/** Makes a sampler for the agent `pid`. */
+export const makeSampler = (table: ProcessTableShape, pid: number): Sampler => {
+  let tree: TreeCpuState | null = null
+  let mode: "procfs" | "ps" = "procfs"
+  let lastDescendants: ReadonlyArray<number> = []
+  const unavailable: Array<string> = []
+  const note = (reason: string) => {
+    if (!unavailable.includes(reason)) unavailable.push(reason)
+  }
+  const msPerTick = 1000 / table.clockTicksPerSecond
+
+  const procfsSample = Effect.gen(function*() {
+    const agent = yield* table.info(pid)
+    if (Option.isNone(agent)) return { tree: null, agentCpuMs: null, rchar: null }
+    const members: Array<number> = []
+    const queue = [pid]
+    const seen = new Set(queue)
+    while (queue.length > 0 && members.length < maxTreeSize) {
+      const kids = yield* table.children(queue.shift()!)
+      for (const k of kids) {
+        if (seen.has(k)) continue
+        seen.add(k)
+        members.push(k)
+        queue.push(k)
+      }
+    }
+    const infos = yield* Effect.forEach(members, (p) => table.info(p), { concurrency: 8 })
+    const readings: Array<CpuReading> = [{
+      pid,
+      startId: agent.value.startTimeTicks,
+      cpuMs: (agent.value.utimeTicks + agent.value.stimeTicks) * msPerTick
+    }]
+    const live: Array<number> = []
+    for (const info of infos) {
+      if (Option.isNone(info)) continue
+      readings.push({ pid: info.value.pid, startId: info.value.startTimeTicks, cpuMs: (info.value.utimeTicks + info.value.stimeTicks) * msPerTick })
+      if (info.value.state !== "Z" && info.value.state !== "X") live.push(info.value.pid)
+    }
+    lastDescendants = live
+    const io = yield* table.io(pid)
+    let rchar: number | null = null
+    if (Option.isSome(io)) {
+      if (io.value._tag === "Available") rchar = io.value.rchar
+      else note(`rchar of ${pid}: ${io.value.reason}`)
+    }
+    return { tree: readings, agentCpuMs: readings[0]!.cpuMs, rchar }
+  })
+
+  const psSample = runPs.pipe(
+    Effect.map((text) => {
+      const rows = descendantsOf(parsePsRows(text), pid).slice(0, maxTreeSize)
+      if (rows[0]?.pid !== pid) return { tree: null, agentCpuMs: null, rchar: null }
+      lastDescendants = rows.slice(1).map((r) => r.pid)
+      return { tree: rows.map((r): CpuReading => ({ pid: r.pid, startId: 0, cpuMs: r.cpuMs })), agentCpuMs: rows[0].cpuMs, rchar: null }
+    }),
+    Effect.catch((reason: string) => {
+      note(`CPU times: ${reason}`)
+      return Effect.succeed({ tree: null, agentCpuMs: null, rchar: null })
+    })
+  )
+
+  const sample = Effect.gen(function*() {
+    const atMs = yield* Clock.currentTimeMillis
+    const read = mode === "procfs"
+      ? yield* procfsSample.pipe(
+        Effect.catchTag("ProcfsUnavailable", (e) => {
+          mode = "ps"
+          note(`/proc: ${e.message}; CPU from ps (1 s resolution), no rchar, no socket check`)
+          return psSample
+        })
+      )
+      : yield* psSample
+    if (read.tree !== null) tree = accumulateTreeCpu(tree, read.tree)
+    const sample: WatchSample = {
+      atMs,
+      treeCpuMs: read.tree === null ? null : tree!.totalMs,
+      agentCpuMs: read.agentCpuMs,
+      rchar: read.rchar
+    }
+    return sample
+  })
+
+  return { sample, descendants: () => lastDescendants, unavailable: () => [...unavailable] }
+}
