@@ -153,14 +153,18 @@ export interface AgentrunProcess {
 }
 
 /** Starts `node bin.ts run ARGS [-- CLAUDE_ARGS]` as a child (no shell), so signals reach agentrun itself. */
-export const startAgentrun = (o: AgentrunOptions): AgentrunProcess => {
-  const argv = [
-    "--disable-warning=ExperimentalWarning",
-    binTs,
-    "run",
-    ...o.args,
-    ...(o.claudeArgs === undefined ? [] : ["--", ...o.claudeArgs])
-  ]
+export const startAgentrun = (o: AgentrunOptions): AgentrunProcess =>
+  startCli({ ...o, argv: ["run", ...o.args, ...(o.claudeArgs === undefined ? [] : ["--", ...o.claudeArgs])] })
+
+/** Options of {@link startCli}: any agentrun subcommand. */
+export interface CliOptions extends Omit<AgentrunOptions, "args" | "claudeArgs"> {
+  /** agentrun's whole argv after the entry point, e.g. `["list", "--json"]`. */
+  readonly argv: ReadonlyArray<string>
+}
+
+/** Starts `node bin.ts ARGV...` (any subcommand: list, inspect, logs, cancel, prune...) as a child, no shell. */
+export const startCli = (o: CliOptions): AgentrunProcess => {
+  const argv = ["--disable-warning=ExperimentalWarning", binTs, ...o.argv]
   const started = Date.now()
   const child = spawn(nodeBinary, argv, { cwd: o.cwd, env: o.env, stdio: ["pipe", "pipe", "pipe"] })
   let stdout = ""
@@ -196,6 +200,14 @@ export const startAgentrun = (o: AgentrunOptions): AgentrunProcess => {
 }
 
 export const runAgentrun = (o: AgentrunOptions): Promise<AgentrunResult> => startAgentrun(o).done
+
+/** Runs `node bin.ts ARGV...` to its end (default hard limit 45 s). */
+export const runCli = (o: CliOptions): Promise<AgentrunResult> => startCli(o).done
+
+/** SIGKILLs a child the harness started if it is still running (for `finally` blocks). */
+export const killIfRunning = (p: AgentrunProcess): void => {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL")
+}
 
 /** The single JSON object `run --json` printed (fails if stdout is anything else). */
 export const parseJsonOutput = (stdout: string): RunJson => {
@@ -348,6 +360,39 @@ export const waitFor = async <A>(what: string, check: () => A | undefined | fals
     if (v !== undefined && v !== false) return v
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
+
+/**
+ * Waits for a new run's record (the first id not in `existing`) to name its agent: the run id and
+ * the agent's pid and start time.
+ */
+export const waitForAgent = async (
+  sandbox: Sandbox,
+  existing: ReadonlyArray<string> = [],
+  timeoutMs = 15_000
+): Promise<{ readonly runId: string; readonly pid: number; readonly startTicks: number | null }> => {
+  const runId = await waitFor("the run record", () => runIds(sandbox).find((id) => !existing.includes(id)), timeoutMs)
+  return waitFor("the agent pid in the record", () => {
+    try {
+      const rec = readRecord(sandbox, runId)
+      return rec.agent.pid === null ? undefined : { runId, pid: rec.agent.pid, startTicks: rec.agent.startTimeTicks }
+    } catch {
+      return undefined // the record is being written
+    }
+  }, timeoutMs)
+}
+
+/** Live `sleep` processes anywhere below `pid` (a Bash tool's `sleep 1000`, say). */
+export const sleepDescendants = (pid: number): ReadonlyArray<{ readonly pid: number; readonly comm: string; readonly startTicks: number }> =>
+  descendants(pid).filter((d) => d.comm === "sleep")
+
+/** The command line of a pid (NUL-separated argv joined by spaces), or null when it is gone. */
+export const procCmdline = (pid: number): string | null => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((a) => a !== "").join(" ")
+  } catch {
+    return null
   }
 }
 

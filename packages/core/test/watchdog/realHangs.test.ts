@@ -13,6 +13,7 @@ import * as NodePath from "node:path"
 import { offlineClaudeEnv, type Scenario, start } from "../../../../test/support/fake-anthropic/FakeMessagesApi.ts"
 import { Backend, type RunResult } from "../../src/backend/Backend.ts"
 import { LocalBackend } from "../../src/backend/LocalBackend.ts"
+import { Bootstrap } from "../../src/bootstrap/Bootstrap.ts"
 import type { RunSpec, WatchdogSettings } from "../../src/domain/Run.ts"
 import { AgentrunPaths } from "../../src/paths/AgentrunPaths.ts"
 import { AgentProcess } from "../../src/process/AgentProcess.ts"
@@ -46,7 +47,8 @@ const layer = LocalBackend.layer({
   drainGrace: "500 millis",
   grace: { interruptGrace: "1 second", terminateGrace: "1 second", killGrace: "2 seconds" }
 }).pipe(
-  Layer.provideMerge(Layer.mergeAll(StopSequence.layer, AgentProcess.layer, RunStore.layer)),
+  // claudePath is always given here, so the bootstrap is never asked.
+  Layer.provideMerge(Layer.mergeAll(StopSequence.layer, AgentProcess.layer, RunStore.layer, Bootstrap.layerAt(root))),
   Layer.provideMerge(Layer.mergeAll(ProcessTable.layer, AgentrunPaths.layerTest(root)))
 )
 
