@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// Cache compiled code across runs: agentrun's startup is mostly module loading.
+import "./compileCache.ts"
 /**
  * The `agentrun` executable: parses argv, wires every layer once, runs the command, and exits
  * with the code the command chose (README, "Exit codes").
@@ -6,7 +8,7 @@
  * @module
  */
 import { AgentProcess, AgentrunConfig, AgentrunPaths, Bootstrap, LocalBackend, ProcessTable, RunCatalog, RunStore, StopSequence } from "@agentrun/core"
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Effect, Exit, Layer, Ref, Runtime } from "effect"
 import { Command } from "effect/cli"
 import { agentrun } from "./Cli.ts"

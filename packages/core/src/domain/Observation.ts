@@ -6,6 +6,7 @@
  * @module
  */
 import type { ApiRetry } from "./Evidence.ts"
+import { detachedPrefix } from "./Prefix.ts"
 import {
   type DecodedLine,
   isApiRetry,
@@ -103,7 +104,7 @@ export const observeLine = (o: Observation, raw: string, decoded: DecodedLine): 
     ...o,
     stdoutLines: o.stdoutLines + 1,
     stdoutChars: o.stdoutChars + raw.length + 1,
-    firstStdoutLine: o.firstStdoutLine ?? (raw.trim() === "" ? null : raw.slice(0, 200))
+    firstStdoutLine: o.firstStdoutLine ?? (raw.trim() === "" ? null : detachedPrefix(raw, 200))
   }
   if (decoded._tag === "Malformed") {
     if (raw.trim() === "") return base

@@ -13,6 +13,7 @@
  * @module
  */
 import { Option, Schema } from "effect"
+import { detachedPrefix } from "./Prefix.ts"
 
 const optionalNumber = Schema.optional(Schema.NullOr(Schema.Number))
 const optionalString = Schema.optional(Schema.NullOr(Schema.String))
@@ -171,7 +172,7 @@ const malformed = (line: string, reason: string): MalformedLine => ({
   _tag: "Malformed",
   reason,
   length: line.length,
-  preview: line.slice(0, 200)
+  preview: detachedPrefix(line, 200)
 })
 
 /**
