@@ -15,7 +15,7 @@ import { claudeArgv, defaultWatchdogSettings, makeRunId, type RunId, type RunRec
 import type { RunOutcome } from "../domain/RunOutcome.ts"
 import { type RunFacts, type RuntimeUnavailableFacts, type SpawnFailure, type SupervisorAction, verdict } from "../domain/Verdict.ts"
 import { AgentProcess, type AgentHandle } from "../process/AgentProcess.ts"
-import { type StopGrace, StopSequence } from "../process/StopSequence.ts"
+import { runCookieName, type StopGrace, StopSequence } from "../process/StopSequence.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import { RunStore } from "../store/RunStore.ts"
 import { Bootstrap } from "../bootstrap/Bootstrap.ts"
@@ -171,7 +171,8 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
           executable,
           args: argv,
           cwd: spec.cwd,
-          env: spec.env,
+          // The run cookie: every process of the run inherits it, so the final sweep finds them all.
+          env: { ...spec.env, [runCookieName]: runId },
           stdin: spec.prompt
         }))
 
@@ -256,8 +257,8 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
                 : { _tag: "Cancel", signal: first.signal, stop }
               exit = (yield* agent.exited) ?? (yield* agent.exit)
             }
-            // Leftover tool processes must not keep the pipes (and the run) open.
-            yield* stopper.sweep(agent.pid)
+            // Leftover tool processes must not keep the pipes (and the run) open, nor outlive it.
+            yield* stopper.sweep(agent.pid, { name: runCookieName, value: runId })
             const drain = options.drainGrace ?? "2 seconds"
             yield* Fiber.join(stdoutFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)
             yield* Fiber.join(stderrFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)

@@ -14,8 +14,21 @@
  */
 import { Context, Duration, Effect, Layer } from "effect"
 import type { StopReport, StopStep } from "../domain/Evidence.ts"
+import type { ProcessInfo } from "../procfs/ProcessInfo.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import type { AgentHandle } from "./AgentProcess.ts"
+
+/**
+ * An environment variable agentrun sets on the agent, which every process it starts inherits:
+ * it marks the run's processes (see `ProcessTable.withEnvironment`).
+ */
+export interface RunCookie {
+  readonly name: string
+  readonly value: string
+}
+
+/** The name of the run cookie variable; its value is the run id. */
+export const runCookieName = "AGENTRUN_RUN_ID"
 
 /** Grace periods of the stop sequence. Users configure them as `Duration.Input`. */
 export interface StopGrace {
@@ -43,10 +56,11 @@ export interface StopSequenceShape {
   readonly stop: (agent: AgentHandle, options?: StopOptions) => Effect.Effect<StopReport>
   /**
    * SIGKILLs every process of the run rooted at `rootPid` that is still alive (the root
-   * included). Used after the agent has exited, so leftovers cannot hold the run's pipes open.
-   * Returns the pids signalled.
+   * included), and every process carrying the run's `cookie` in its environment (with its
+   * session and descendants). Used after the agent has exited, so leftovers cannot hold the
+   * run's pipes open or outlive it. Returns the pids signalled.
    */
-  readonly sweep: (rootPid: number) => Effect.Effect<ReadonlyArray<number>>
+  readonly sweep: (rootPid: number, cookie?: RunCookie) => Effect.Effect<ReadonlyArray<number>>
 }
 
 /** The stop sequence service; depends on {@link ProcessTable}. */
@@ -56,14 +70,23 @@ export class StopSequence extends Context.Service<StopSequence, StopSequenceShap
     Effect.gen(function*() {
       const table = yield* ProcessTable
 
-      const sweep = (rootPid: number) =>
+      const sweep = (rootPid: number, cookie?: RunCookie) =>
         Effect.gen(function*() {
-          const family = yield* table.family(rootPid, { includeRoot: true }).pipe(
-            Effect.catch(() => Effect.succeed([]))
-          )
-          const alive = family.filter((p) => p.state !== "Z" && p.state !== "X")
+          const noneFound = Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>))
+          const members = new Map<number, ProcessInfo>()
+          for (const p of yield* table.family(rootPid, { includeRoot: true }).pipe(noneFound)) members.set(p.pid, p)
+          // Processes carrying the run's cookie, with their own sessions and descendants: a tool
+          // that setsid()s is not in the agent's session, and once the agent is gone nothing else
+          // links it to the run.
+          if (cookie !== undefined) {
+            for (const marked of yield* table.withEnvironment(cookie.name, cookie.value).pipe(noneFound)) {
+              if (members.has(marked.pid)) continue
+              for (const p of yield* table.family(marked.pid, { includeRoot: true }).pipe(noneFound)) members.set(p.pid, p)
+            }
+          }
           const signalled: Array<number> = []
-          for (const p of alive) {
+          for (const p of members.values()) {
+            if (p.state === "Z" || p.state === "X") continue
             const delivered = yield* table.kill(p.pid, "SIGKILL").pipe(Effect.catch(() => Effect.succeed("no-such-process" as const)))
             if (delivered === "delivered") signalled.push(p.pid)
           }

@@ -56,6 +56,8 @@ export interface SeedProcess {
   readonly utimeTicks?: number
   readonly stimeTicks?: number
   readonly numThreads?: number
+  /** Its environment; default: the parent's, as fork/exec passes it on (empty without a parent). */
+  readonly environ?: Readonly<Record<string, string>>
   /** Reactions by signal; unlisted signals take `"default"`. */
   readonly reactions?: Partial<Record<SignalName, SignalReaction>>
   /** When it exits, stay as a zombie (state `Z`) until reaped. Default false (disappears). */
@@ -122,6 +124,8 @@ interface Entry {
   exitAtMs: number | null
   /** What `io` and `inspect` report; unset: unavailable. */
   io?: IoEvidence
+  /** Its environment (what `withEnvironment` matches). */
+  environ: Readonly<Record<string, string>>
 }
 
 type DefaultAction = "terminate" | "ignore" | "stop" | "continue"
@@ -315,6 +319,13 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
     killGroup: (pgid, signal) => send("group", pgid, signal),
     inspect: (pid) => withNow(() => Option.map(Option.fromUndefinedOr(entries.get(pid)), inspectEntry)),
     children: (pid) => withNow(() => snapshot().filter((p) => p.ppid === pid && p.pid !== pid).map((p) => p.pid)),
+    withEnvironment: (name, value) =>
+      withNow(() =>
+        [...entries.values()]
+          .filter((e) => !isZombie(e.info) && e.environ[name] === value)
+          .map((e) => e.info)
+          .sort((a, b) => a.pid - b.pid)
+      ),
     io: (pid) =>
       withNow(() =>
         Option.map(Option.fromUndefinedOr(entries.get(pid)), (e) => e.io ?? { _tag: "Unavailable" as const, reason: "in-memory process table" })
@@ -348,6 +359,7 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
               numThreads: p.numThreads ?? 1
             },
             reactions: { ...p.reactions },
+            environ: p.environ ?? parent?.environ ?? {},
             zombieOnExit: p.zombieOnExit ?? false,
             signalDenied: p.signalDenied ?? false,
             stateBeforeStop: state === "T" ? "S" : state,

@@ -308,6 +308,22 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
       return [...pids].sort((a, b) => a - b)
     })
 
+  const withEnvironment = (name: string, value: string) =>
+    Effect.gen(function*() {
+      const all = yield* list
+      const needle = `${name}=${value}`
+      const matches = yield* Effect.forEach(
+        all.filter((p) => p.state !== "Z" && p.state !== "X"),
+        (p) =>
+          readText(`/proc/${p.pid}/environ`).pipe(
+            Effect.map((environ) => environ.split("\0").includes(needle) ? [p] : []),
+            Effect.orElseSucceed((): ReadonlyArray<ProcessInfo> => [])
+          ),
+        { concurrency: 16 }
+      )
+      return matches.flat()
+    })
+
   const io = (pid: number): Effect.Effect<Option.Option<ProcessInspection["io"]>, ProcfsUnavailable> =>
     Effect.gen(function*() {
       yield* requireProcfs
@@ -343,6 +359,7 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
     killGroup: (pgid: number, signal: SignalName) => sendSignal("group", pgid, signal),
     inspect,
     children,
+    withEnvironment,
     io,
     oomKillCount
   }

@@ -106,6 +106,15 @@ export interface ProcessTableShape {
   children(pid: number): Effect.Effect<ReadonlyArray<number>, ProcfsUnavailable>
 
   /**
+   * Every live process whose environment (`/proc/PID/environ`, proc(5): the environment it was
+   * started with) holds `name=value`, by ascending pid. agentrun starts each agent with a run
+   * cookie variable, which its tools inherit: this finds them even after they left the agent's
+   * session and were reparented (the same trick as Jenkins' ProcessTreeKiller `BUILD_ID`).
+   * Processes whose environ is unreadable (other users) are not matched.
+   */
+  withEnvironment(name: string, value: string): Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
+
+  /**
    * `/proc/PID/io` alone (see {@link IoEvidence}: `rchar` counts bytes passed to read(2)-like
    * calls, not recv(2) on sockets), `Option.none()` when there is no such process. Cheaper than
    * {@link inspect}: the watchdog samples it every second. Fails with {@link ProcfsUnavailable}.

@@ -14,7 +14,7 @@ import * as NodeOs from "node:os"
 import { Cancelled, Interrupted } from "../domain/Failures.ts"
 import type { RunRecord } from "../domain/Run.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
-import { StopSequence } from "../process/StopSequence.ts"
+import { runCookieName, StopSequence } from "../process/StopSequence.ts"
 import { RunNotFound, RunStore, type RunStoreError } from "../store/RunStore.ts"
 import { foreignAgent } from "./ForeignAgent.ts"
 
@@ -141,7 +141,7 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
           // The supervisor is gone: stop the agent ourselves.
           const agent = foreignAgent(table, record.agent.pid ?? -1, record.agent.startTimeTicks)
           const stop = agentAlive ? yield* stopper.stop(agent) : null
-          if (record.agent.pid !== null) yield* stopper.sweep(record.agent.pid)
+          if (record.agent.pid !== null) yield* stopper.sweep(record.agent.pid, { name: runCookieName, value: record.runId })
           const outcome = new Cancelled({
             message: "The run was cancelled by request; its supervisor was gone, so agentrun stopped the agent itself.",
             retryable: false,

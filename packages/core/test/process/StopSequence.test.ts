@@ -96,3 +96,25 @@ describe("stop sequence (TestClock, in-memory processes)", () => {
       assert.isFalse(yield* controls.table.isAlive(4001))
     }).pipe(Effect.scoped, Effect.provide(layerFor({ children: [{ pid: 4001, ppid: 1, sid: 4000, pgid: 4000 }] }))))
 })
+
+describe("sweep after the agent died (in-memory processes)", () => {
+  it.effect("kills a tool that left the agent's session by the run cookie it inherited, and its children; nothing else", () =>
+    Effect.gen(function*() {
+      const agent = yield* spawnFake
+      const controls = yield* ProcessTableTest
+      const cookie = { AGENTRUN_RUN_ID: "run-1" }
+      // A Bash tool in its own session (setsid), with a `sleep` child; another run's process.
+      yield* controls.seed(
+        { pid: 4010, ppid: agent.pid, sid: 4010, pgid: 4010, cmdline: ["bash", "-c", "sleep 1000"], environ: cookie },
+        { pid: 4011, ppid: 4010, cmdline: ["sleep", "1000"] },
+        { pid: 4020, ppid: 1, sid: 4020, pgid: 4020, cmdline: ["other-run"], environ: { AGENTRUN_RUN_ID: "run-2" } }
+      )
+      yield* controls.exit(agent.pid)
+      const stopper = yield* StopSequence
+      const withoutCookie = yield* stopper.sweep(agent.pid)
+      assert.deepStrictEqual([...withoutCookie], [], "nothing but the cookie links the orphaned tool to the run")
+      const swept = yield* stopper.sweep(agent.pid, { name: "AGENTRUN_RUN_ID", value: "run-1" })
+      assert.deepStrictEqual([...swept].sort(), [4010, 4011])
+      assert.isTrue(yield* controls.table.isAlive(4020))
+    }).pipe(Effect.scoped, Effect.provide(layerFor({}))))
+})

@@ -4,7 +4,8 @@
  * and small python3 fake agents for the signal cases. Short timeouts (stall 2 s, probe grace
  * 2.5 s, samples every 200 ms). Linux only (they read /proc).
  */
-import { assert, describe, it } from "@effect/vitest"
+import { assert } from "@effect/vitest"
+import { describe, it } from "vitest"
 import { Effect, Layer } from "effect"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
@@ -112,13 +113,16 @@ const gone = (pid: number | null): boolean => {
   }
 }
 
+/** A test running concurrently with the others of the file (they mostly wait on real time). */
+const live = (name: string, body: () => Effect.Effect<void, unknown>) => it.concurrent(name, () => Effect.runPromise(body()), 40_000)
+
 const hangEvidence = (outcome: RunResult["outcome"]) => {
   assert.strictEqual(outcome.family, "hang", `${outcome._tag}: ${outcome.message}`)
   return (outcome as Extract<RunResult["outcome"], { family: "hang" }>).evidence
 }
 
 describe.skipIf(!linux || !NodeFs.existsSync(claudeExe))("watchdog on real claude (fake Messages API)", () => {
-  it.live("the API accepts the request and never answers: HangInterruptible, waiting on model-api", () =>
+  live("the API accepts the request and never answers: HangInterruptible, waiting on model-api", () =>
     Effect.gen(function*() {
       const r = yield* withClaude({ name: "hang", replies: [{ kind: "hang" }] })
       const o = r.result.outcome
@@ -135,7 +139,7 @@ describe.skipIf(!linux || !NodeFs.existsSync(claudeExe))("watchdog on real claud
       assert.isTrue(gone(r.pid))
     }))
 
-  it.live("a Bash tool that blocks forever: HangInterruptible, waiting on the tool process, named", () =>
+  live("a Bash tool that blocks forever: HangInterruptible, waiting on the tool process, named", () =>
     Effect.gen(function*() {
       const r = yield* withClaude({
         name: "toolSleep",
@@ -154,14 +158,14 @@ describe.skipIf(!linux || !NodeFs.existsSync(claudeExe))("watchdog on real claud
       assert.isTrue(gone(r.pid))
     }))
 
-  it.live("no false hang: one model reply streaming longer than the stall timeout", () =>
+  live("no false hang: one model reply streaming longer than the stall timeout", () =>
     Effect.gen(function*() {
       const r = yield* withClaude({ name: "slow", replies: [{ kind: "slowText", durationMs: 6_000, chunks: 12 }] })
       assert.strictEqual(r.result.outcome._tag, "Succeeded", r.result.outcome.message)
       assert.isNull(r.dump)
     }))
 
-  it.live("no false hang: a tool that computes longer than the stall timeout", () =>
+  live("no false hang: a tool that computes longer than the stall timeout", () =>
     Effect.gen(function*() {
       const r = yield* withClaude({
         name: "compute",
@@ -176,7 +180,7 @@ describe.skipIf(!linux || !NodeFs.existsSync(claudeExe))("watchdog on real claud
 })
 
 describe.skipIf(!linux || python === null)("watchdog on fake agents (python3)", () => {
-  it.live("blocks SIGINT and SIGTERM: HangUnresponsive, SigBlk in the dump", () =>
+  live("blocks SIGINT and SIGTERM: HangUnresponsive, SigBlk in the dump", () =>
     Effect.gen(function*() {
       const agent = fakeAgent("blocker", "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})\ntime.sleep(1000)")
       const r = yield* runSpec(baseSpec({ claudePath: agent }))
@@ -191,7 +195,7 @@ describe.skipIf(!linux || python === null)("watchdog on fake agents (python3)", 
       assert.isTrue(gone(r.pid))
     }))
 
-  it.live("ignores SIGINT and SIGTERM: HangUnresponsive, SigIgn in the dump", () =>
+  live("ignores SIGINT and SIGTERM: HangUnresponsive, SigIgn in the dump", () =>
     Effect.gen(function*() {
       const agent = fakeAgent("ignorer", "signal.signal(signal.SIGINT, signal.SIG_IGN)\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(1000)")
       const r = yield* runSpec(baseSpec({ claudePath: agent }))
@@ -204,7 +208,7 @@ describe.skipIf(!linux || python === null)("watchdog on fake agents (python3)", 
       assert.isTrue(gone(r.pid))
     }))
 
-  it.live("stops itself (SIGSTOP): HangUnresponsive, state T", () =>
+  live("stops itself (SIGSTOP): HangUnresponsive, state T", () =>
     Effect.gen(function*() {
       const agent = fakeAgent("stopper", "os.kill(os.getpid(), signal.SIGSTOP)\ntime.sleep(1000)")
       const r = yield* runSpec(baseSpec({ claudePath: agent }))
@@ -217,7 +221,7 @@ describe.skipIf(!linux || python === null)("watchdog on fake agents (python3)", 
       assert.isTrue(gone(r.pid))
     }))
 
-  it.live("a busy loop with no output: HangBusy", () =>
+  live("a busy loop with no output: HangBusy", () =>
     Effect.gen(function*() {
       const agent = fakeAgent("spinner", "while True:\n    pass")
       const r = yield* runSpec(baseSpec({ claudePath: agent, watchdog: { ...settings, busyTimeoutMs: 2_000 } }))
@@ -229,7 +233,7 @@ describe.skipIf(!linux || python === null)("watchdog on fake agents (python3)", 
       assert.isTrue(gone(r.pid))
     }))
 
-  it.live("no init at all: a startup hang", () =>
+  live("no init at all: a startup hang", () =>
     Effect.gen(function*() {
       const file = NodePath.join(root, "silent.py")
       NodeFs.writeFileSync(file, `#!${python}\nimport time\ntime.sleep(1000)\n`, { mode: 0o755 })
@@ -239,7 +243,7 @@ describe.skipIf(!linux || python === null)("watchdog on fake agents (python3)", 
       assert.strictEqual(hangEvidence(o).detection.reason, "startup")
     }))
 
-  it.live("no false hang: a slow steady run (output every 0.7 s, stall 2 s)", () =>
+  live("no false hang: a slow steady run (output every 0.7 s, stall 2 s)", () =>
     Effect.gen(function*() {
       const result = JSON.stringify({ type: "result", subtype: "success", is_error: false, result: "steady", num_turns: 1, session_id: "fake-session" })
       const agent = fakeAgent(
@@ -250,7 +254,7 @@ describe.skipIf(!linux || python === null)("watchdog on fake agents (python3)", 
       assert.strictEqual(r.result.outcome._tag, "Succeeded", r.result.outcome.message)
     }))
 
-  it.live("no false hang: a child computing longer than the stall timeout", () =>
+  live("no false hang: a child computing longer than the stall timeout", () =>
     Effect.gen(function*() {
       const result = JSON.stringify({ type: "result", subtype: "success", is_error: false, result: "computed", num_turns: 1, session_id: "fake-session" })
       const agent = fakeAgent(
