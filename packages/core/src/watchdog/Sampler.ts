@@ -16,6 +16,13 @@ import { accumulateTreeCpu, type CpuReading, descendantsOf, parsePsRows, type Tr
 /** The most processes of a tree the sampler follows (a fork bomb must not stall the watchdog). */
 export const maxTreeSize = 256
 
+/**
+ * The tree is walked (`children` of every thread of every member: one read per thread, ~20 for
+ * claude) on every this many samples; in between, the members found last are re-read. A tool
+ * child is thus noticed within this many samples, and its CPU counted whole (it is new).
+ */
+export const treeWalkEvery = 5
+
 /** A stateful sampler for one agent. */
 export interface Sampler {
   /** Takes a sample now (Clock time). */
@@ -39,6 +46,7 @@ export const makeSampler = (table: ProcessTableShape, pid: number): Sampler => {
   let tree: TreeCpuState | null = null
   let mode: "procfs" | "ps" = "procfs"
   let lastDescendants: ReadonlyArray<number> = []
+  let samplesTaken = 0
   const unavailable: Array<string> = []
   const note = (reason: string) => {
     if (!unavailable.includes(reason)) unavailable.push(reason)
@@ -48,8 +56,9 @@ export const makeSampler = (table: ProcessTableShape, pid: number): Sampler => {
   const procfsSample = Effect.gen(function*() {
     const agent = yield* table.info(pid)
     if (Option.isNone(agent)) return { tree: null, agentCpuMs: null, rchar: null }
-    const members: Array<number> = []
-    const queue = [pid]
+    const walk = samplesTaken++ % treeWalkEvery === 0
+    const members: Array<number> = walk ? [] : [...lastDescendants]
+    const queue = walk ? [pid] : []
     const seen = new Set(queue)
     while (queue.length > 0 && members.length < maxTreeSize) {
       const kids = yield* table.children(queue.shift()!)

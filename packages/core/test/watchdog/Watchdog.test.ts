@@ -16,6 +16,7 @@ import { AgentProcess } from "../../src/process/AgentProcess.ts"
 import { type FakeAgentScript, layerTest as agentLayerTest } from "../../src/process/AgentProcessTest.ts"
 import { StopSequence } from "../../src/process/StopSequence.ts"
 import { ProcessTableTest } from "../../src/procfs/InMemoryProcessTable.ts"
+import { ProcfsUnavailable } from "../../src/procfs/ProcfsErrors.ts"
 import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
 import type { Activity } from "../../src/watchdog/Detection.ts"
 import { type HangFound, Watchdog } from "../../src/watchdog/Watchdog.ts"
@@ -34,11 +35,15 @@ const spawn = Effect.gen(function*() {
   return yield* agents.spawn({ executable: "claude", args: [], cwd: "/", env: {}, stdin: "" })
 })
 
+/** A few real milliseconds, for the dump's file writes (real I/O) to land between clock steps. */
+const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
+
 /** Advances the TestClock second by second until the fiber is done (at most `maxS` seconds). */
 const until = <A>(fiber: Fiber.Fiber<A>, maxS: number, each: (s: number) => Effect.Effect<void> = () => Effect.void) =>
   Effect.gen(function*() {
     for (let s = 1; s <= maxS && fiber.pollUnsafe() === undefined; s++) {
       yield* each(s)
+      yield* realPause
       yield* TestClock.adjust(1_000)
     }
     return yield* Fiber.join(fiber)
@@ -88,6 +93,8 @@ describe("Watchdog (in-memory table, TestClock)", () => {
       const runDir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "agentrun-wd-unit-"))
       const found: HangFound = { detection: { reason: "stall", idleMs: 10_000, timeoutMs: 10_000 }, measured: { treeCpuPercent: 0, agentCpuPercent: 0, rcharBytesPerSecond: null }, unavailable: [] }
       const fiber = yield* Effect.forkChild(watchdog.triage(agent, found, { runDir, env: {}, redactor: makeRedactor({}), lastOutput: [], settings }))
+      // The dump is real file I/O: wait (real time) until the probe went out, then move the clock.
+      while ((yield* controls.signalLog).length === 0) yield* realPause
       yield* TestClock.adjust(1_000)
       const action: HangAction = yield* Fiber.join(fiber)
       assert.deepStrictEqual(action.probe, { answered: true, afterMs: 800 })
@@ -133,4 +140,42 @@ describe("Watchdog (in-memory table, TestClock)", () => {
       assert.strictEqual(action.cpuPercent, 95)
       assert.deepStrictEqual(action.stop?.steps.map((s) => s.signal), ["SIGINT"])
     }).pipe(Effect.scoped, Effect.provide(layerFor({}))))
+})
+
+describe("Watchdog without /proc (ps fallback)", () => {
+  const noProc = new ProcfsUnavailable({ message: "no /proc process table on platform test", path: "/proc", code: null, platform: "test" })
+  /** The real table with every /proc read failing, as off Linux: only signals work. */
+  const tableWithoutProc = Layer.effect(
+    ProcessTable,
+    Effect.map(Effect.service(ProcessTable), (real) =>
+      ProcessTable.of({
+        ...real,
+        info: () => Effect.fail(noProc),
+        list: Effect.fail(noProc),
+        family: () => Effect.fail(noProc),
+        children: () => Effect.fail(noProc),
+        io: () => Effect.fail(noProc),
+        inspect: () => Effect.fail(noProc)
+      }))
+  ).pipe(Layer.provide(ProcessTable.layer))
+
+  it.live("detects from output and ps CPU time, and the dump lists what was unavailable", () =>
+    Effect.gen(function*() {
+      const watchdog = yield* Watchdog
+      const agents = yield* AgentProcess
+      const agent = yield* agents.spawn({ executable: "sleep", args: ["30"], cwd: "/", env: { PATH: process.env["PATH"] ?? "/bin" }, stdin: "" })
+      const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      const found = yield* watchdog.watch(agent, Effect.succeed({ ...quiet, lastOutputAtMs: now }), { ...settings, stallTimeoutMs: 600, sampleIntervalMs: 100 })
+      assert.strictEqual(found.detection.reason, "stall")
+      assert.isTrue(found.unavailable.some((u) => u.includes("CPU from ps")))
+      const runDir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "agentrun-wd-unit-"))
+      const action = yield* watchdog.triage(agent, found, { runDir, env: {}, redactor: makeRedactor({}), lastOutput: [], settings: { ...settings, probeGraceMs: 2_000 } })
+      assert.deepStrictEqual(action.waitingOn, { kind: "unknown" })
+      assert.isTrue(action.unavailable.some((u) => u.startsWith("process tree, threads, signal masks")))
+      assert.isNotNull(action.dumpPath)
+      assert.strictEqual(action.probe?.answered, true) // sleep dies of SIGINT
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(Watchdog.layer.pipe(Layer.provideMerge(Layer.mergeAll(StopSequence.layer, AgentProcess.layer)), Layer.provideMerge(tableWithoutProc)))
+    ), 20_000)
 })
