@@ -15,8 +15,9 @@
  * Not a test: prints a table, writes test/bench/results.json (not committed), and exits 0 whether
  * or not the goals are met. A missed goal prints a CPU profile summary of agentrun's side.
  *
- *   pnpm bench [--only ingest,rss,wall] [--runs N] [--rss-bytes BYTES] [--profile]
+ *   pnpm bench [--only ingest,rss,wall,watchdog] [--runs N] [--rss-bytes BYTES] [--profile]
  */
+import { benchWatchdog } from "./watchdog.ts"
 import { type ChildProcess, spawn } from "node:child_process"
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
@@ -43,7 +44,7 @@ const flag = (name: string): string | undefined => {
   const i = argv.indexOf(name)
   return i === -1 ? undefined : argv[i + 1]
 }
-const only = new Set((flag("--only") ?? "ingest,rss,wall").split(","))
+const only = new Set((flag("--only") ?? "ingest,rss,wall,watchdog").split(","))
 const forceProfile = argv.includes("--profile")
 const runs = Number(flag("--runs") ?? 5)
 const MB = 1e6
@@ -489,11 +490,49 @@ const benchWall = async () => {
   }
 }
 
+// ------------------------------------------------------------------ watchdog (issue 4)
+
+const benchWatchdogRuns = async () => {
+  log("watchdog: real claude on a hung fake API (stall 3 s, sampling 1 s), then a healthy run with and without the watchdog")
+  const r = await benchWatchdog({ runs: 3 })
+  const stallMs = r.settings.stallTimeoutMs
+  results.push({
+    name: "hang detection latency",
+    unit: "ms past timeout",
+    agentrun: r.latency.verdictMinusTimeoutMs.median,
+    baseline: stallMs,
+    goalOn: "agentrun",
+    ratio: (r.latency.verdictMinusTimeoutMs.median + stallMs) / stallMs,
+    goal: `(stall begins → verdict written) − ${stallMs} ms; report`,
+    met: true,
+    samples: { agentrun: r.latency.verdictMinusTimeoutMs.runs, baseline: [stallMs] },
+    notes: [
+      `verdict written ${r.latency.verdictMinusTimeoutMs.median} ms (median; max ${r.latency.verdictMinusTimeoutMs.max}) after the stall timeout; detected ${r.latency.detectMinusTimeoutMs.median} ms after`,
+      `outcomes: ${r.latency.outcomes.join(", ")}`
+    ]
+  })
+  results.push({
+    name: "watchdog CPU while healthy",
+    unit: "% of run CPU",
+    agentrun: r.cpu.directRatio * 100,
+    baseline: 100,
+    goalOn: "ratio",
+    ratio: r.cpu.directRatio,
+    goal: "report (watchdog CPU / the run's CPU)",
+    met: true,
+    samples: { agentrun: [r.cpu.perSampleMs], baseline: [r.cpu.runCpuPercent] },
+    notes: [
+      `one sample costs ${fmt(r.cpu.perSampleMs, 2)} ms of CPU; the run used ${fmt(r.cpu.runCpuPercent, 1)}% of a core`,
+      `A/B (agentrun CPU with minus without the watchdog, over the run's CPU): ${fmt(r.cpu.abRatio * 100, 1)}% (noisy)`
+    ]
+  })
+}
+
 // ------------------------------------------------------------------ main
 
 const began = performance.now()
 log(`node ${process.version}, ${cpus().length} CPUs, ${runs} runs each; other work on this machine makes absolute numbers noisy, ratios less so`)
-for (const [name, bench] of [["ingest", benchIngest], ["rss", benchRss], ["wall", benchWall]] as const) {
+for (const [name, bench] of [["ingest", benchIngest], ["rss", benchRss], ["wall", benchWall], ["watchdog", benchWatchdogRuns]] as const) {
   if (!only.has(name)) continue
   try {
     await bench()
