@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { Context } from "effect"
-
+import * as Context from "effect/Context"
 /** Flags for claude given after `--` (empty by default). */
 export const ClaudeArgs = Context.Reference<ReadonlyArray<string>>("agentrun/cli/ClaudeArgs", {
   defaultValue: () => []

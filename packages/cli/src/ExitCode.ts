@@ -6,8 +6,11 @@
  *
  * @module
  */
-import { Console, Context, Effect, Layer, Ref } from "effect"
-
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 /**
  * agentrun's exit codes (README, "Exit codes"): 0 succeeded; 1 the agent reported a failure;
  * 2 usage or config error; 3 process or infrastructure failure; 4 deadline; 5 hang;

@@ -3,8 +3,7 @@
  *
  * @module
  */
-import { Effect } from "effect"
-
+import * as Effect from "effect/Effect"
 /** All of stdin, or "" when stdin is a terminal (nothing is piped in). */
 export const readStdin: Effect.Effect<string> = Effect.callback<string>((resume) => {
   if (process.stdin.isTTY === true) {

@@ -9,8 +9,11 @@
  *
  * @module
  */
-import { Context, Deferred, Effect, Layer, type Scope } from "effect"
-
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 /** The signals a supervising agentrun turns into a cancellation. */
 export type TerminationSignal = "SIGINT" | "SIGTERM" | "SIGUSR1"
 

@@ -10,7 +10,8 @@
  */
 // TODO(lead): import from "@agentrun/core" once core's index re-exports bootstrap.
 import { Bootstrap, type BootstrapReport, Runtimes, skippedOutcomes } from "@agentrun/core"
-import { Console, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
 

@@ -4,7 +4,9 @@
  * @module
  */
 import { RunCatalog } from "@agentrun/core"
-import { Console, Effect, Schedule } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import { Argument, Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode, usageError } from "../ExitCode.ts"
 import { verdictLine } from "../Output.ts"

@@ -11,7 +11,8 @@
  */
 // TODO(lead): import from "@agentrun/core" once core's index re-exports bootstrap.
 import { Bootstrap } from "@agentrun/core"
-import { Console, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
 import { Runtimes } from "@agentrun/core"

@@ -4,7 +4,10 @@
  * @module
  */
 import { RunCatalog } from "@agentrun/core"
-import { Clock, Console, Effect, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { Command, Flag } from "effect/cli"
 import { formatDuration, table } from "../Format.ts"
 import { runJson } from "../Output.ts"

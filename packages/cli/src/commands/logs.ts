@@ -4,7 +4,8 @@
  * @module
  */
 import { formatTranscriptLine, RunCatalog, RunStore } from "@agentrun/core"
-import { Console, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { usageError } from "../ExitCode.ts"
 import { verdictLine } from "../Output.ts"

@@ -4,7 +4,9 @@
  * @module
  */
 import { RunCatalog } from "@agentrun/core"
-import { Console, Effect, Option } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
 import { parseAge } from "../Format.ts"

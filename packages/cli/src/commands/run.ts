@@ -4,7 +4,12 @@
  * @module
  */
 import { AgentrunConfig, Backend, exitCodeFor, resolveWatchdog, type RunSpec } from "@agentrun/core"
-import { Console, Effect, Fiber, Option, Schedule, Stream } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import { ClaudeArgs } from "../ClaudeArgs.ts"

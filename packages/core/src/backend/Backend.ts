@@ -4,7 +4,10 @@
  *
  * @module
  */
-import { Context, type Effect, type Scope, type Stream } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type { RunRecord, RunSpec, RunSummary } from "../domain/Run.ts"
 import type { RunId } from "../domain/Run.ts"
 import type { RunOutcome } from "../domain/RunOutcome.ts"

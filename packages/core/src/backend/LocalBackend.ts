@@ -6,7 +6,16 @@
  *
  * @module
  */
-import { Clock, Deferred, type Duration, Effect, Fiber, Layer, Option, PubSub, Random, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Random from "effect/Random"
+import * as Stream from "effect/Stream"
 import * as NodeOs from "node:os"
 import type { ExitStatus } from "../domain/ExitStatus.ts"
 import { emptyObservation, type Observation } from "../domain/Observation.ts"

@@ -8,7 +8,13 @@
  *
  * @module
  */
-import { Clock, Context, Duration, Effect, Layer, Schedule, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { AgentrunPaths } from "../paths/AgentrunPaths.ts"

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { Context } from "effect"
-import type { Duration } from "effect"
-
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 /** All settings. Durations are `Duration.Input` (`"24 hours"`, a number of milliseconds, ...). */
 export interface BootstrapSettingsShape {
   /** The npm package of the Claude Code CLI. */

@@ -8,8 +8,12 @@
  *
  * @module
  */
-import { Clock, Context, Effect, Layer, Schema } from "effect"
-import type { Duration } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import type * as Duration from "effect/Duration"
 import * as NodeChild from "node:child_process"
 import { type ExitStatus, fromNodeExit } from "../domain/ExitStatus.ts"
 

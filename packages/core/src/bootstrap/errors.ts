@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { Phases } from "./codes.ts"
 
 /** Evidence common to every installer error. */

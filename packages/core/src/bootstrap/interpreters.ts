@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { Effect } from "effect"
-import type { Duration } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Duration from "effect/Duration"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import type { InstallerProcess } from "./InstallerProcess.ts"

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { SignalDeath } from "./ExitStatus.ts"
 
 /** How the agent process ended, with the last words it wrote. */

@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
-
+import * as Schema from "effect/Schema"
 /**
  * Linux signal numbers (x86_64 and arm64 agree on these; source: signal(7), "Standard signals").
  * Only the signals a supervisor can meet as a cause of death are listed.

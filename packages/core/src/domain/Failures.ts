@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { SignalDeath } from "./ExitStatus.ts"
 import { ApiRetry, ProcessEnd, ResultFacts, StopReport } from "./Evidence.ts"
 

@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { Option, Schema } from "effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { detachedPrefix } from "./Prefix.ts"
 
 const optionalNumber = Schema.optional(Schema.NullOr(Schema.Number))

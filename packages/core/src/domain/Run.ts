@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { SignalDeath } from "./ExitStatus.ts"
 import { Usage } from "./Protocol.ts"
 import { RunOutcome } from "./RunOutcome.ts"

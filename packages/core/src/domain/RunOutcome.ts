@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { ProcessEnd } from "./Evidence.ts"
 import { type Family, RunFailure } from "./Failures.ts"
 import { Usage } from "./Protocol.ts"

@@ -6,7 +6,10 @@
  *
  * @module
  */
-import { Config, Context, Effect, Layer } from "effect"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as NodePath from "node:path"
 import * as NodeOs from "node:os"
 

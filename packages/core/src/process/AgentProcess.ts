@@ -8,7 +8,13 @@
  *
  * @module
  */
-import { Context, Deferred, Effect, Layer, Schema, type Scope, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import { PassThrough } from "node:stream"

@@ -5,7 +5,11 @@
  *
  * @module
  */
-import { Deferred, Effect, Layer, Ref, Stream } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
 import type { ExitStatus, SignalName } from "../domain/ExitStatus.ts"
 import { fromNodeExit } from "../domain/ExitStatus.ts"
 import { ProcessTableTest, type SeedProcess, type SignalReaction } from "../procfs/InMemoryProcessTable.ts"

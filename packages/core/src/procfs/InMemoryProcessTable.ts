@@ -12,7 +12,11 @@
  *
  * @module
  */
-import { Clock, Context, Effect, Layer, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { SignalName } from "../domain/ExitStatus.ts"
 import { SignalNumbers } from "../domain/ExitStatus.ts"
 import { familyOf } from "./ProcessFamily.ts"

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs/promises"
 import type { SignalName } from "../domain/ExitStatus.ts"

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { decodeSignalMask, SignalMask } from "./SignalMask.ts"
 
 /**

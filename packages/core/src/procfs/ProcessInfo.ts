@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { Option, Schema } from "effect"
-
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 /**
  * Process state letters and their meaning (source: proc(5), /proc/pid/stat field 3 "state";
  * `W`, `K`, `P` only appear on older kernels). A letter the table does not know is reported as

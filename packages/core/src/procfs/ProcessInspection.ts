@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { ProcessInfo } from "./ProcessInfo.ts"
 import { ProcStatus } from "./ProcStatus.ts"
 

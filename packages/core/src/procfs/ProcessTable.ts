@@ -10,7 +10,9 @@
  *
  * @module
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type { SignalName } from "../domain/ExitStatus.ts"
 import { ProcessTableTest } from "./InMemoryProcessTable.ts"

@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
-
+import * as Schema from "effect/Schema"
 /**
  * The process table cannot be read: the platform is not Linux, `/proc` is not mounted, or a file
  * every Linux system has (`/proc/stat`, `/proc`) could not be read.

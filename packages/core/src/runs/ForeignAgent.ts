@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { ExitStatus } from "../domain/ExitStatus.ts"
 import type { AgentHandle } from "../process/AgentProcess.ts"
 import type { ProcessTableShape } from "../procfs/ProcessTable.ts"

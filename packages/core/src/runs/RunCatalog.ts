@@ -9,7 +9,10 @@
  *
  * @module
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import * as NodeOs from "node:os"
 import { Cancelled, Interrupted } from "../domain/Failures.ts"
 import type { RunRecord } from "../domain/Run.ts"

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { Option, Schema } from "effect"
-
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 const ToolUse = Schema.Struct({ type: Schema.Literal("tool_use"), name: Schema.String, input: Schema.optional(Schema.Unknown) })
 const Text = Schema.Struct({ type: Schema.Literal("text"), text: Schema.String })
 const ToolResult = Schema.Struct({

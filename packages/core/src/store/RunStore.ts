@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { Context, Effect, Layer, Option, Ref, Schema, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { RunRecord, type RunId } from "../domain/Run.ts"

@@ -7,7 +7,9 @@
  *
  * @module
  */
-import { Clock, Effect, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as NodeChildProcess from "node:child_process"
 import type { ProcessTableShape } from "../procfs/ProcessTable.ts"
 import type { WatchSample } from "./Detection.ts"

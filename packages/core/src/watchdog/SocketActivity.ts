@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as NodeChildProcess from "node:child_process"
 
 /** What `ss` says about one socket: milliseconds since it last received data (null: never, or not shown), bytes received. */

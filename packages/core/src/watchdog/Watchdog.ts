@@ -10,7 +10,12 @@
  *
  * @module
  */
-import { Clock, Context, Effect, Layer, Option, Schedule } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import type { HangDetection, SigintFacts } from "../domain/Failures.ts"
