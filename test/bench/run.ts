@@ -153,8 +153,10 @@ const agentrunIngest = (data: Buffer, root: string) =>
       const ingest = new TranscriptIngest(makeRedactor(ingestEnv))
       const t0 = performance.now()
       for (let off = 0; off < data.length; off += chunkBytes) {
-        const lines = splitter.push(data.subarray(off, off + chunkBytes))
-        if (lines.length > 0) yield* events.append(ingest.push(lines).stored)
+        const lines = splitter.pushBatch(data.subarray(off, off + chunkBytes))
+        if (lines.lines.length === 0) continue
+        const batch = ingest.push(lines)
+        yield* batch.storedBytes === null ? events.append(batch.stored) : events.appendBytes(batch.storedBytes)
       }
       const rest = splitter.end()
       if (rest.length > 0) yield* events.append(ingest.push(rest).stored)

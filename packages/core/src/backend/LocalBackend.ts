@@ -205,12 +205,12 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
           const activity = new ActivityTracker(yield* nowMs)
 
           const readStdout = agent.stdout.pipe(
-            Stream.runForEachArray((lines) =>
+            Stream.runForEach((lines) =>
               Effect.gen(function*() {
                 const batch = ingest.push(lines)
                 activity.output(yield* Clock.currentTimeMillis, batch.stored, "stdout")
                 if (ingest.observation.init !== null) activity.sawInit()
-                yield* events.append(batch.stored)
+                yield* batch.storedBytes === null ? events.append(batch.stored) : events.appendBytes(batch.storedBytes)
                 if (batch.progress.length > 0) yield* PubSub.publishAll(progress, batch.progress)
               })
             )

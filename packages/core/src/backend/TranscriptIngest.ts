@@ -9,12 +9,18 @@ import { emptyObservation, type Observation, observeLine } from "../domain/Obser
 import { decodeLine } from "../domain/Protocol.ts"
 import type { Redactor } from "../domain/Redaction.ts"
 import type { RunProgress } from "./Backend.ts"
+import type { LineBatch } from "../process/LineSplitter.ts"
 import { progressOf } from "./RunSupervision.ts"
 
 /** What one batch of lines produced. */
 export interface IngestedBatch {
-  /** The lines, redacted, ready to append to `events.jsonl`. */
+  /** The lines, redacted (the original strings when they held no secret). */
   readonly stored: ReadonlyArray<string>
+  /**
+   * The batch's original bytes when they are exactly what must be stored (they held no secret):
+   * append these instead of encoding `stored` again. Null otherwise.
+   */
+  readonly storedBytes: Uint8Array | null
   readonly progress: ReadonlyArray<RunProgress>
 }
 
@@ -27,9 +33,12 @@ export class TranscriptIngest {
     this.redactor = redactor
   }
 
-  /** Ingests one batch of lines. */
-  push(lines: ReadonlyArray<string>): IngestedBatch {
-    const stored: Array<string> = new Array(lines.length)
+  /** Ingests one batch of lines (with their bytes when the splitter had them: see LineBatch). */
+  push(batch: LineBatch | ReadonlyArray<string>): IngestedBatch {
+    const lines = "lines" in batch ? batch.lines : batch
+    const bytes = "lines" in batch ? batch.bytes : null
+    const clean = bytes !== null && !this.redactor.mayContainSecret(bytes)
+    const stored: Array<string> = clean ? (lines as Array<string>) : new Array(lines.length)
     const progress: Array<RunProgress> = []
     let o = this.observation
     for (let i = 0; i < lines.length; i++) {
@@ -37,9 +46,9 @@ export class TranscriptIngest {
       const decoded = decodeLine(line)
       o = observeLine(o, line, decoded)
       for (const p of progressOf(decoded, o)) progress.push(p)
-      stored[i] = this.redactor.redact(line)
+      if (!clean) stored[i] = this.redactor.redact(line)
     }
     this.observation = o
-    return { stored, progress }
+    return { stored, storedBytes: clean ? bytes : null, progress }
   }
 }

@@ -23,13 +23,21 @@ const shapedSecrets = [
   /sk-ant-[A-Za-z0-9_-]+/.source,
   /Bearer\s+[A-Za-z0-9._~+/=-]+/.source
 ]
+/** The literal start of each shaped secret above. */
+const shapedSecretPrefixes = ["sk-ant-", "Bearer"]
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 /** A redactor built once per run. */
 export interface Redactor {
-  /** The text with every secret replaced by {@link redactedMarker}. */
+  /** The text with every secret replaced by {@link redactedMarker} (the same string when there was none). */
   readonly redact: (text: string) => string
+  /**
+   * False when `bytes` (UTF-8) certainly hold no secret, so they may be stored as they are: none
+   * of the secret values, `sk-ant-` or `Bearer` occurs in them. A cheap screen (a byte search per
+   * needle) that saves running the pattern over every line.
+   */
+  readonly mayContainSecret: (bytes: Uint8Array) => boolean
   /** How many distinct secret values came from the environment (for tests and `doctor`). */
   readonly secretValues: number
 }
@@ -48,8 +56,17 @@ export const makeRedactor = (
   }
   const literal = [...values].sort((a, b) => b.length - a.length).map(escapeRegExp)
   const pattern = new RegExp([...literal, ...shapedSecrets].join("|"), "g")
+  // Every match of `pattern` contains one of these, so text without them needs no regex pass.
+  const candidates = [...values, ...shapedSecretPrefixes]
+  // A needle containing another needle is found whenever the other is: search only the shorter.
+  const needles = candidates.filter((n) => !candidates.some((m) => m !== n && n.includes(m)))
+  const byteNeedles = needles.map((n) => Buffer.from(n, "utf8"))
   return {
-    redact: (text) => text.replace(pattern, redactedMarker),
+    redact: (text) => (needles.some((n) => text.includes(n)) ? text.replace(pattern, redactedMarker) : text),
+    mayContainSecret: (bytes) => {
+      const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      return byteNeedles.some((n) => buffer.indexOf(n) !== -1)
+    },
     secretValues: values.size
   }
 }

@@ -20,7 +20,7 @@ import * as NodeFs from "node:fs"
 import { PassThrough } from "node:stream"
 import { type ExitStatus, fromNodeExit } from "../domain/ExitStatus.ts"
 import { checkExecutable } from "./Executable.ts"
-import { defaultMaxLineBytes, LineSplitter } from "./LineSplitter.ts"
+import { defaultMaxLineBytes, type LineBatch, LineSplitter } from "./LineSplitter.ts"
 
 /** What to start. */
 export interface AgentCommand {
@@ -51,8 +51,11 @@ export type StopSignal = "SIGINT" | "SIGTERM" | "SIGKILL" | "SIGSTOP" | "SIGCONT
 /** A running agent. Its streams can each be consumed once. */
 export interface AgentHandle {
   readonly pid: number
-  /** stdout, line by line. Ends when the agent closes stdout. */
-  readonly stdout: Stream.Stream<string>
+  /**
+   * stdout, in batches of complete lines as they arrive, with their bytes (see LineBatch). Ends
+   * when the agent closes stdout.
+   */
+  readonly stdout: Stream.Stream<LineBatch>
   /** stderr, line by line. */
   readonly stderr: Stream.Stream<string>
   /** Waits for the agent to exit. */
@@ -83,19 +86,25 @@ const sendSignal = (target: number, signal: StopSignal): boolean => {
   }
 }
 
-const lines = (readable: NodeJS.ReadableStream, maxLineBytes: number): Stream.Stream<string> => {
-  async function* batches() {
-    const splitter = new LineSplitter(maxLineBytes)
-    for await (const chunk of readable) {
-      const out = splitter.push(chunk as Buffer)
-      if (out.length > 0) yield out as [string, ...Array<string>]
-    }
-    const rest = splitter.end()
-    if (rest.length > 0) yield rest as [string, ...Array<string>]
+async function* splitBatches(readable: NodeJS.ReadableStream, maxLineBytes: number): AsyncGenerator<LineBatch> {
+  const splitter = new LineSplitter(maxLineBytes)
+  for await (const chunk of readable) {
+    const batch = splitter.pushBatch(chunk as Buffer)
+    if (batch.lines.length > 0) yield batch
   }
-  // A read error on a pipe from our own child means the pipe is gone: end the stream.
-  return Stream.fromAsyncIterable(batches(), (e) => e).pipe(Stream.flattenArray, Stream.catch(() => Stream.empty))
+  const rest = splitter.end()
+  if (rest.length > 0) yield { lines: rest, bytes: null }
 }
+
+// A read error on a pipe from our own child means the pipe is gone: the stream just ends.
+const batches = (readable: NodeJS.ReadableStream, maxLineBytes: number): Stream.Stream<LineBatch> =>
+  Stream.fromAsyncIterable(splitBatches(readable, maxLineBytes), (e) => e).pipe(Stream.catch(() => Stream.empty))
+
+const lines = (readable: NodeJS.ReadableStream, maxLineBytes: number): Stream.Stream<string> =>
+  batches(readable, maxLineBytes).pipe(
+    Stream.map((b) => b.lines as readonly [string, ...Array<string>]),
+    Stream.flattenArray
+  )
 
 const spawnNode = (command: AgentCommand): Effect.Effect<AgentHandle, AgentSpawnError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -167,7 +176,7 @@ const spawnNode = (command: AgentCommand): Effect.Effect<AgentHandle, AgentSpawn
     const stderr = child.stderr!.pipe(new PassThrough({ highWaterMark: 256 * 1024 }))
     return {
       pid,
-      stdout: lines(stdout, maxLineBytes),
+      stdout: batches(stdout, maxLineBytes),
       stderr: lines(stderr, maxLineBytes),
       exit: Deferred.await(exitDeferred),
       exited: Effect.flatMap(

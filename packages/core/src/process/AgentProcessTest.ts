@@ -85,7 +85,7 @@ export const layerTest = (scriptFor: (command: AgentCommand) => FakeAgentScript)
 
           const handle: AgentHandle = {
             pid,
-            stdout: Stream.fromIterable(script.stdout ?? []),
+            stdout: (script.stdout ?? []).length === 0 ? Stream.empty : Stream.make({ lines: script.stdout ?? [], bytes: null }),
             stderr: Stream.fromIterable(script.stderr ?? []),
             exit: Deferred.await(exitDeferred),
             exited: Effect.flatMap(Deferred.isDone(exitDeferred), (d) => (d ? Deferred.await(exitDeferred) : Effect.succeed(null))),

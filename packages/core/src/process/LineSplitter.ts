@@ -12,6 +12,16 @@
 /** Default longest line kept, in bytes (64 MiB). */
 export const defaultMaxLineBytes = 64 * 1024 * 1024
 
+/**
+ * A batch of complete lines and, when they are exactly those bytes, the bytes they came from
+ * (newlines included) — so a consumer that would store the lines unchanged can write the bytes
+ * instead of encoding the strings again. `bytes` is null when a line in the batch was cut.
+ */
+export interface LineBatch {
+  readonly lines: ReadonlyArray<string>
+  readonly bytes: Uint8Array | null
+}
+
 /** A stateful splitter; feed chunks in order, then call `end()`. */
 export class LineSplitter {
   private pending: Array<Buffer> = []
@@ -51,6 +61,18 @@ export class LineSplitter {
     }
     if (start < chunk.length && !this.dropping) this.keep(chunk.subarray(start))
     return lines
+  }
+
+  /** Like {@link push}, with the bytes of the complete lines (see {@link LineBatch}). */
+  pushBatch(chunk: Buffer): LineBatch {
+    // A copy: `push` appends this chunk's first segment to `pending` before flushing it.
+    const pendingBefore = [...this.pending]
+    const wasDropping = this.dropping
+    const truncatedBefore = this.truncatedLines
+    const lines = this.push(chunk)
+    if (lines.length === 0 || wasDropping || this.truncatedLines !== truncatedBefore) return { lines, bytes: null }
+    const upToLastLine = chunk.subarray(0, chunk.lastIndexOf(10) + 1)
+    return { lines, bytes: pendingBefore.length === 0 ? upToLastLine : Buffer.concat([...pendingBefore, upToLastLine]) }
   }
 
   /** The last line if the stream did not end with a newline. */

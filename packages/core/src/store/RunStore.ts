@@ -40,6 +40,8 @@ export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound"
 export interface AppendLog {
   /** Appends lines (each gets a trailing newline). */
   readonly append: (lines: ReadonlyArray<string>) => Effect.Effect<void, RunStoreError>
+  /** Appends bytes that are already complete lines, newlines included (UTF-8). */
+  readonly appendBytes: (bytes: Uint8Array) => Effect.Effect<void, RunStoreError>
 }
 
 /** The store's operations. All effects have no requirements; `open*` need a Scope that closes the file. */
@@ -156,15 +158,21 @@ const makeFsStore = (runsDir: string): RunStoreShape => {
         catch: fsError("open", file)
       }),
       (fd) => Effect.sync(() => NodeFs.closeSync(fd))
-    ).pipe(Effect.map((fd): AppendLog => ({
-      append: (lines) =>
-        lines.length === 0 ? Effect.void : Effect.try({
-          try: () => {
-            NodeFs.writeSync(fd, lines.join("\n") + "\n")
-          },
-          catch: fsError("append", file)
-        })
-    })))
+    ).pipe(Effect.map((fd): AppendLog => {
+      const writeAll = (data: Uint8Array) => {
+        // writeSync may write less than asked (a full disk, a signal): finish the rest or fail.
+        for (let off = 0; off < data.length;) off += NodeFs.writeSync(fd, data, off, data.length - off)
+      }
+      return {
+        append: (lines) =>
+          lines.length === 0 ? Effect.void : Effect.try({
+            try: () => writeAll(Buffer.from(lines.join("\n") + "\n", "utf8")),
+            catch: fsError("append", file)
+          }),
+        appendBytes: (bytes) =>
+          bytes.length === 0 ? Effect.void : Effect.try({ try: () => writeAll(bytes), catch: fsError("append", file) })
+      }
+    }))
   }
 
   return {
@@ -214,6 +222,12 @@ const makeFsStore = (runsDir: string): RunStoreShape => {
   }
 }
 
+const memoryLog = (into: Array<string>): AppendLog => ({
+  append: (lines) => Effect.sync(() => void into.push(...lines)),
+  appendBytes: (bytes) =>
+    Effect.sync(() => void into.push(...Buffer.from(bytes).toString("utf8").replace(/\n$/, "").split("\n")))
+})
+
 /** In-memory store for tests: the same contract, no filesystem. */
 const makeMemoryStore = (state: Ref.Ref<Map<string, { record: RunRecord; events: Array<string>; stderr: Array<string> }>>): RunStoreShape => {
   const entry = (runId: string) =>
@@ -243,10 +257,8 @@ const makeMemoryStore = (state: Ref.Ref<Map<string, { record: RunRecord; events:
       }),
     listRecords: Effect.map(Ref.get(state), (m) =>
       [...m.entries()].filter(([, e]) => e.record !== undefined).sort(([a], [b]) => (a < b ? 1 : -1)).map(([, e]) => e.record)),
-    openEvents: (runId) =>
-      Effect.map(entry(runId), (e): AppendLog => ({ append: (lines) => Effect.sync(() => void e.events.push(...lines)) })),
-    openStderr: (runId) =>
-      Effect.map(entry(runId), (e): AppendLog => ({ append: (lines) => Effect.sync(() => void e.stderr.push(...lines)) })),
+    openEvents: (runId) => Effect.map(entry(runId), (e) => memoryLog(e.events)),
+    openStderr: (runId) => Effect.map(entry(runId), (e) => memoryLog(e.stderr)),
     readEvents: (runId) => Effect.map(entry(runId), (e) => [...e.events]),
     readEventsSince: (runId, cursor) => Effect.map(entry(runId), (e) => ({ lines: e.events.slice(cursor), cursor: e.events.length })),
     runDir: (runId) => `/memory/runs/${runId}`,

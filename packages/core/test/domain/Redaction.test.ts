@@ -37,3 +37,19 @@ describe("redaction", () => {
     assert.strictEqual(weird.redact("x a.b*c(d)e+f? y aXb"), `x ${redactedMarker} y aXb`)
   })
 })
+
+describe("redaction screen", () => {
+  const r = makeRedactor({ API_KEY: "sk-ant-api03-abcdefghijklmnop", GH_TOKEN: "ghp_1234567890abcdef" })
+
+  it("says bytes may hold a secret exactly when one of the needles occurs", () => {
+    assert.isFalse(r.mayContainSecret(Buffer.from('{"type":"user","content":"nothing to see"}\n')))
+    assert.isTrue(r.mayContainSecret(Buffer.from("token ghp_1234567890abcdef\n")))
+    assert.isTrue(r.mayContainSecret(Buffer.from("sk-ant-someone-else\n")))
+    assert.isTrue(r.mayContainSecret(Buffer.from("Authorization: Bearer abc\n")))
+  })
+
+  it("returns the very same string when there is nothing to redact", () => {
+    const text = "plain line " + "x".repeat(100)
+    assert.strictEqual(r.redact(text), text)
+  })
+})

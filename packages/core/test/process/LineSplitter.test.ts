@@ -26,3 +26,29 @@ describe("LineSplitter", () => {
     assert.strictEqual(s.truncatedLines, 2)
   })
 })
+
+describe("LineSplitter batches", () => {
+  it("the bytes of the batches are exactly the input, however it is chunked", () => {
+    const input = Buffer.from(Array.from({ length: 200 }, (_, i) => `{"type":"user","n":${i},"é":"${"x".repeat(i * 7)}"}`).join("\n") + "\n")
+    for (const size of [1, 3, 64, 1000, 4096, input.length]) {
+      const s = new LineSplitter()
+      const parts: Array<Uint8Array> = []
+      const lines: Array<string> = []
+      for (let off = 0; off < input.length; off += size) {
+        const batch = s.pushBatch(input.subarray(off, off + size))
+        if (batch.lines.length === 0) continue
+        assert.isNotNull(batch.bytes)
+        parts.push(batch.bytes!)
+        lines.push(...batch.lines)
+      }
+      assert.deepStrictEqual(Buffer.concat(parts), input, `chunk size ${size}`)
+      assert.deepStrictEqual(lines, input.toString("utf8").trimEnd().split("\n"))
+    }
+  })
+
+  it("a batch with a cut line has no bytes (they would not match the stored lines)", () => {
+    const s = new LineSplitter(8)
+    assert.isNull(s.pushBatch(Buffer.from("0123456789abcdef\nok\n")).bytes)
+    assert.isNotNull(s.pushBatch(Buffer.from("fine\n")).bytes)
+  })
+})
