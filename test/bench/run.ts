@@ -59,7 +59,7 @@ const nodeBinary = (() => {
   const pinned = join(repoRoot, "node_modules/node/bin/node")
   return existsSync(pinned) ? realpathSync(pinned) : process.execPath
 })()
-const nodeFlags = ["--disable-warning=ExperimentalWarning"]
+const nodeFlags = ["--disable-warning=ExperimentalWarning", ...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((f) => f !== "")]
 
 const gc: () => void = (() => {
   NodeV8.setFlagsFromString("--expose-gc")
