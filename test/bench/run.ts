@@ -52,7 +52,8 @@ const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 
 const here = join(repoRoot, "test/bench")
-const binTs = join(repoRoot, "packages/cli/src/bin.ts")
+// The agentrun executable as users run it: the launcher of the bundled CLI (pnpm bench builds it first).
+const binTs = join(repoRoot, "packages/cli/agentrun.mjs")
 const claudeExe = join(repoRoot, "node_modules/@anthropic-ai/claude-code/bin/claude.exe")
 /** The real Node 22 binary, not the sh shim in node_modules/.bin (signals and /proc must see node itself). */
 const nodeBinary = (() => {

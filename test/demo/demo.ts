@@ -18,7 +18,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { isAbsolute, join } from "node:path"
 import { type FakeMessagesApi, offlineClaudeEnv, type Scenario, start } from "../support/fake-anthropic/FakeMessagesApi.ts"
 import { scenarios } from "../support/fake-anthropic/scenarios.ts"
-import { baseEnv, binTs, claudeExe, makeSandbox, nodeBinary, ulimitWrapper } from "../e2e/support/harness.ts"
+import { agentrunBin, baseEnv, claudeExe, makeSandbox, nodeBinary, ulimitWrapper } from "../e2e/support/harness.ts"
 
 interface Step {
   readonly title: string
@@ -98,7 +98,7 @@ const runStep = async (n: number, step: Step): Promise<Verdict> => {
       ...step.env
     }
     // agentrun's output goes straight to the terminal: progress and the verdict on stderr, the result on stdout.
-    const child = spawn(nodeBinary, ["--disable-warning=ExperimentalWarning", binTs, ...args], {
+    const child = spawn(nodeBinary, [agentrunBin, ...args], {
       cwd: sandbox.work,
       env,
       stdio: ["ignore", "inherit", "inherit"]

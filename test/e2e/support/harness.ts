@@ -14,7 +14,11 @@ const here = dirname(fileURLToPath(import.meta.url))
 export const repoRoot = resolve(here, "../../..")
 
 /** The agentrun entry point. */
-export const binTs = join(repoRoot, "packages/cli/src/bin.ts")
+/**
+ * The agentrun executable as users run it (`pnpm -s agentrun` runs this): the launcher that runs
+ * the bundled CLI, rebuilding it from the sources when they are newer.
+ */
+export const agentrunBin = join(repoRoot, "packages/cli/agentrun.mjs")
 
 /**
  * The real Node 22 binary. Not `node_modules/.bin/node`: that is a sh shim that runs node as a
@@ -152,7 +156,7 @@ export interface AgentrunProcess {
   readonly done: Promise<AgentrunResult>
 }
 
-/** Starts `node bin.ts run ARGS [-- CLAUDE_ARGS]` as a child (no shell), so signals reach agentrun itself. */
+/** Starts `agentrun run ARGS [-- CLAUDE_ARGS]` as a child (no shell), so signals reach agentrun itself. */
 export const startAgentrun = (o: AgentrunOptions): AgentrunProcess =>
   startCli({ ...o, argv: ["run", ...o.args, ...(o.claudeArgs === undefined ? [] : ["--", ...o.claudeArgs])] })
 
@@ -162,9 +166,9 @@ export interface CliOptions extends Omit<AgentrunOptions, "args" | "claudeArgs">
   readonly argv: ReadonlyArray<string>
 }
 
-/** Starts `node bin.ts ARGV...` (any subcommand: list, inspect, logs, cancel, prune...) as a child, no shell. */
+/** Starts `agentrun ARGV...` (any subcommand: list, inspect, logs, cancel, prune...) as a child, no shell. */
 export const startCli = (o: CliOptions): AgentrunProcess => {
-  const argv = ["--disable-warning=ExperimentalWarning", binTs, ...o.argv]
+  const argv = [agentrunBin, ...o.argv]
   const started = Date.now()
   const child = spawn(nodeBinary, argv, { cwd: o.cwd, env: o.env, stdio: ["pipe", "pipe", "pipe"] })
   let stdout = ""
@@ -201,7 +205,7 @@ export const startCli = (o: CliOptions): AgentrunProcess => {
 
 export const runAgentrun = (o: AgentrunOptions): Promise<AgentrunResult> => startAgentrun(o).done
 
-/** Runs `node bin.ts ARGV...` to its end (default hard limit 45 s). */
+/** Runs `agentrun ARGV...` to its end (default hard limit 45 s). */
 export const runCli = (o: CliOptions): Promise<AgentrunResult> => startCli(o).done
 
 /** SIGKILLs a child the harness started if it is still running (for `finally` blocks). */
