@@ -267,12 +267,15 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
               exit = (yield* agent.exited) ?? (yield* agent.exit)
             }
             // Leftover tool processes must not keep the pipes (and the run) open, nor outlive it.
-            yield* stopper.sweep(agent.pid, { name: runCookieName, value: runId })
+            yield* Effect.logDebug(`run ${runId}: agent ${agent.pid} ended (${first._tag})`)
+            const swept = yield* stopper.sweep(agent.pid, { name: runCookieName, value: runId, ...(agentTicks === null ? {} : { startedAtTicks: agentTicks }) })
+            yield* Effect.logDebug(`run ${runId}: swept ${swept.length} leftover process(es)`)
             const drain = options.drainGrace ?? "2 seconds"
             yield* Fiber.join(stdoutFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)
             yield* Fiber.join(stderrFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)
             yield* Fiber.interrupt(stdoutFiber)
             yield* Fiber.interrupt(stderrFiber)
+            yield* Effect.logDebug(`run ${runId}: output drained`)
             yield* finish(ingest.observation, [...stderrTail], exit, null, action, record)
           }).pipe(
             // Should the supervisor's scope close first (agentrun exits), the agent is stopped.

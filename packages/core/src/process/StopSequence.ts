@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { StopReport, StopStep } from "../domain/Evidence.ts"
+import { familyOf } from "../procfs/ProcessFamily.ts"
 import type { ProcessInfo } from "../procfs/ProcessInfo.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import type { AgentHandle } from "./AgentProcess.ts"
@@ -28,6 +29,8 @@ import type { AgentHandle } from "./AgentProcess.ts"
 export interface RunCookie {
   readonly name: string
   readonly value: string
+  /** The agent's start time (clock ticks since boot): older processes cannot carry the cookie and are not read. */
+  readonly startedAtTicks?: number
 }
 
 /** The name of the run cookie variable; its value is the run id. */
@@ -75,17 +78,23 @@ export class StopSequence extends Context.Service<StopSequence, StopSequenceShap
 
       const sweep = (rootPid: number, cookie?: RunCookie) =>
         Effect.gen(function*() {
-          const noneFound = Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>))
+          // One snapshot of the table serves the family and the cookie search.
+          const all = yield* table.list.pipe(Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>)))
           const members = new Map<number, ProcessInfo>()
-          for (const p of yield* table.family(rootPid, { includeRoot: true }).pipe(noneFound)) members.set(p.pid, p)
+          for (const p of familyOf(all, rootPid, true)) members.set(p.pid, p)
           // Processes carrying the run's cookie, with their own sessions and descendants: a tool
           // that setsid()s is not in the agent's session, and once the agent is gone nothing else
-          // links it to the run.
+          // links it to the run. Only processes started since the run began can carry it.
           if (cookie !== undefined) {
-            for (const marked of yield* table.withEnvironment(cookie.name, cookie.value).pipe(noneFound)) {
-              if (members.has(marked.pid)) continue
-              for (const p of yield* table.family(marked.pid, { includeRoot: true }).pipe(noneFound)) members.set(p.pid, p)
-            }
+            const candidates = all.filter((p) =>
+              !members.has(p.pid) && (cookie.startedAtTicks === undefined || p.startTimeTicks >= cookie.startedAtTicks)
+            )
+            const marked = candidates.length === 0
+              ? []
+              : yield* table.withEnvironment(cookie.name, cookie.value, candidates).pipe(
+                Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>))
+              )
+            for (const m of marked) for (const p of familyOf(all, m.pid, true)) members.set(p.pid, p)
           }
           const signalled: Array<number> = []
           for (const p of members.values()) {

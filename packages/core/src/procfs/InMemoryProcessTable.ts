@@ -323,9 +323,10 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
     killGroup: (pgid, signal) => send("group", pgid, signal),
     inspect: (pid) => withNow(() => Option.map(Option.fromUndefinedOr(entries.get(pid)), inspectEntry)),
     children: (pid) => withNow(() => snapshot().filter((p) => p.ppid === pid && p.pid !== pid).map((p) => p.pid)),
-    withEnvironment: (name, value) =>
+    withEnvironment: (name, value, among) =>
       withNow(() =>
         [...entries.values()]
+          .filter((e) => among === undefined || among.some((p) => p.pid === e.info.pid))
           .filter((e) => !isZombie(e.info) && e.environ[name] === value)
           .map((e) => e.info)
           .sort((a, b) => a.pid - b.pid)

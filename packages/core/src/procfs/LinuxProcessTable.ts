@@ -10,7 +10,6 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs/promises"
 import type { SignalName } from "../domain/ExitStatus.ts"
 import { cgroup2Mounts, cgroupDirCandidates, cgroupV2Path, parseOomKill } from "./CgroupMemory.ts"
@@ -47,17 +46,28 @@ const readLink = (path: string): Effect.Effect<string, ReadFailure> =>
 
 const describeFailure = (failure: ReadFailure): string => `${failure.code} reading ${failure.path}`
 
-/** `getconf CLK_TCK` (POSIX getconf(1), sysconf `_SC_CLK_TCK`), or 100 when that fails. */
+/**
+ * The kernel's clock tick rate: `AT_CLKTCK` (type 17) in `/proc/self/auxv`, the value glibc's
+ * sysconf(`_SC_CLK_TCK`) returns (getauxval(3)); pairs of native-endian machine words. Read
+ * from our own process instead of spawning `getconf CLK_TCK` at every start. 100 when unreadable.
+ */
+export const parseAuxvClockTicks = (auxv: Uint8Array, wordBytes: 4 | 8 = 8): number | null => {
+  const view = new DataView(auxv.buffer, auxv.byteOffset, auxv.byteLength)
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+  const word = (at: number) => (wordBytes === 8 ? Number(view.getBigUint64(at, little)) : view.getUint32(at, little))
+  for (let at = 0; at + 2 * wordBytes <= auxv.byteLength; at += 2 * wordBytes) {
+    const key = word(at)
+    if (key === 0) return null // AT_NULL ends the vector
+    if (key === 17) return word(at + wordBytes)
+  }
+  return null
+}
+
 const clockTicksPerSecond: Effect.Effect<number> = Effect.tryPromise({
-  try: () =>
-    new Promise<string>((resolve, reject) =>
-      NodeChildProcess.execFile("getconf", ["CLK_TCK"], { timeout: 5_000 }, (error, stdout) =>
-        error === null ? resolve(stdout) : reject(error)
-      )
-    ),
+  try: () => NodeFs.readFile("/proc/self/auxv"),
   catch: (cause) => cause
 }).pipe(
-  Effect.map((out) => Number.parseInt(out.trim(), 10)),
+  Effect.map((auxv) => parseAuxvClockTicks(auxv, process.arch === "x64" || process.arch === "arm64" ? 8 : 4) ?? 100),
   Effect.map((n) => (Number.isInteger(n) && n > 0 ? n : 100)),
   Effect.orElseSucceed(() => 100)
 )
@@ -309,9 +319,9 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
       return [...pids].sort((a, b) => a - b)
     })
 
-  const withEnvironment = (name: string, value: string) =>
+  const withEnvironment = (name: string, value: string, among?: ReadonlyArray<ProcessInfo>) =>
     Effect.gen(function*() {
-      const all = yield* list
+      const all = among ?? (yield* list)
       const needle = `${name}=${value}`
       const matches = yield* Effect.forEach(
         all.filter((p) => p.state !== "Z" && p.state !== "X"),

@@ -112,9 +112,14 @@ export interface ProcessTableShape {
    * started with) holds `name=value`, by ascending pid. agentrun starts each agent with a run
    * cookie variable, which its tools inherit: this finds them even after they left the agent's
    * session and were reparented (the same trick as Jenkins' ProcessTreeKiller `BUILD_ID`).
-   * Processes whose environ is unreadable (other users) are not matched.
+   * Processes whose environ is unreadable (other users) are not matched. `among` limits the
+   * search to those processes (default: every process in `/proc`).
    */
-  withEnvironment(name: string, value: string): Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
+  withEnvironment(
+    name: string,
+    value: string,
+    among?: ReadonlyArray<ProcessInfo>
+  ): Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
 
   /**
    * `/proc/PID/io` alone (see {@link IoEvidence}: `rchar` counts bytes passed to read(2)-like

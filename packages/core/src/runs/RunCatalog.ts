@@ -144,7 +144,11 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
           // The supervisor is gone: stop the agent ourselves.
           const agent = foreignAgent(table, record.agent.pid ?? -1, record.agent.startTimeTicks)
           const stop = agentAlive ? yield* stopper.stop(agent) : null
-          if (record.agent.pid !== null) yield* stopper.sweep(record.agent.pid, { name: runCookieName, value: record.runId })
+          if (record.agent.pid !== null) yield* stopper.sweep(record.agent.pid, {
+            name: runCookieName,
+            value: record.runId,
+            ...(record.agent.startTimeTicks === null ? {} : { startedAtTicks: record.agent.startTimeTicks })
+          })
           const outcome = new Cancelled({
             message: "The run was cancelled by request; its supervisor was gone, so agentrun stopped the agent itself.",
             retryable: false,

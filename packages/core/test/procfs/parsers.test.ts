@@ -11,6 +11,9 @@ import { parseBootTime, parseCmdline, parseStat } from "../../src/procfs/Process
 import { classifyFdTarget, parseFdAccess, parseIo } from "../../src/procfs/ProcessInspection.ts"
 import { parseProcStatus } from "../../src/procfs/ProcStatus.ts"
 import { decodeSignalMask } from "../../src/procfs/SignalMask.ts"
+import { parseAuxvClockTicks } from "../../src/procfs/LinuxProcessTable.ts"
+import * as NodeChildProcess from "node:child_process"
+import * as NodeFs from "node:fs"
 
 describe("procfs parsers", () => {
   it("parseStat finds fields after the last ')' of comm", () => {
@@ -158,5 +161,20 @@ describe("procfs parsers", () => {
     // The root already exited: its session still identifies the run.
     const withoutRoot = table.filter((x) => x.pid !== 100)
     assert.deepStrictEqual(familyOf(withoutRoot, 100, true).map((x) => x.pid), [101, 104, 102, 105, 103])
+  })
+})
+
+describe("auxv", () => {
+  it("reads AT_CLKTCK (type 17) from this process's auxiliary vector, as sysconf(_SC_CLK_TCK) does", () => {
+    const auxv = NodeFs.readFileSync("/proc/self/auxv")
+    const ticks = parseAuxvClockTicks(auxv)
+    const getconf = Number(NodeChildProcess.execFileSync("getconf", ["CLK_TCK"]).toString().trim())
+    assert.strictEqual(ticks, getconf)
+  })
+
+  it("stops at AT_NULL and reads 4-byte words too", () => {
+    const words = new Uint32Array([6, 4096, 17, 250, 0, 0, 17, 999])
+    assert.strictEqual(parseAuxvClockTicks(new Uint8Array(words.buffer), 4), 250)
+    assert.isNull(parseAuxvClockTicks(new Uint8Array(new Uint32Array([6, 4096, 0, 0, 17, 250]).buffer), 4))
   })
 })
