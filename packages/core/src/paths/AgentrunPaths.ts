@@ -6,9 +6,7 @@
  *
  * @module
  */
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as NodePath from "node:path"
 import * as NodeOs from "node:os"
@@ -23,6 +21,20 @@ export interface AgentrunDirs {
   readonly runsDir: string
 }
 
+/**
+ * {@link AgentrunDirs} from an environment: `XDG_STATE_HOME` / `XDG_DATA_HOME` when absolute
+ * (the spec says relative values are to be ignored), else `~/.local/state` and `~/.local/share`.
+ */
+export const dirsFromEnv = (env: Readonly<Record<string, string | undefined>>): AgentrunDirs => {
+  const home = NodeOs.homedir()
+  const absolute = (value: string | undefined, fallback: string) =>
+    value !== undefined && NodePath.isAbsolute(value) ? value : fallback
+  return dirsFrom(
+    absolute(env["XDG_STATE_HOME"], NodePath.join(home, ".local", "state")),
+    absolute(env["XDG_DATA_HOME"], NodePath.join(home, ".local", "share"))
+  )
+}
+
 /** Builds {@link AgentrunDirs} from the XDG roots (absolute paths). */
 export const dirsFrom = (stateHome: string, dataHome: string): AgentrunDirs => {
   const stateDir = NodePath.join(stateHome, "agentrun")
@@ -35,20 +47,7 @@ export const dirsFrom = (stateHome: string, dataHome: string): AgentrunDirs => {
  * `layerTest(root)` puts both under `root`.
  */
 export class AgentrunPaths extends Context.Service<AgentrunPaths, AgentrunDirs>()("agentrun/AgentrunPaths") {
-  static readonly layer = Layer.effect(
-    AgentrunPaths,
-    Effect.gen(function*() {
-      const home = NodeOs.homedir()
-      const absolute = (name: string, fallback: string) =>
-        Config.String(name).pipe(
-          Config.withDefault(""),
-          Config.map((value) => (NodePath.isAbsolute(value) ? value : fallback))
-        )
-      const stateHome = yield* absolute("XDG_STATE_HOME", NodePath.join(home, ".local", "state"))
-      const dataHome = yield* absolute("XDG_DATA_HOME", NodePath.join(home, ".local", "share"))
-      return AgentrunPaths.of(dirsFrom(stateHome, dataHome))
-    }).pipe(Effect.orDie)
-  )
+  static readonly layer = Layer.sync(AgentrunPaths, () => AgentrunPaths.of(dirsFromEnv(process.env)))
 
   static readonly layerTest = (root: string) =>
     Layer.succeed(AgentrunPaths, AgentrunPaths.of(dirsFrom(NodePath.join(root, "state"), NodePath.join(root, "data"))))
