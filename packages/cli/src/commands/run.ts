@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { AgentrunConfig, Backend, exitCodeFor, resolveWatchdog, type RunSpec } from "@agentrun/core"
+import { AgentrunConfig, Backend, exitCodeFor, resolveStopGrace, resolveWatchdog, type RunSpec } from "@agentrun/core"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -76,19 +76,22 @@ export const run = Command.make("run", flags, (input) =>
       return yield* setExitCode(ExitCodes.usage)
     }
     const config = yield* AgentrunConfig
-    const watchdog = yield* config.load(process.env).pipe(
+    const settings = yield* config.load(process.env).pipe(
       Effect.flatMap(({ file, path }) =>
-        resolveWatchdog(
-          { noWatchdog: !input.watchdog, stallTimeout: input.stallTimeout, startupTimeout: input.startupTimeout, busyTimeout: input.busyTimeout },
-          process.env,
-          file,
-          path
-        )
+        Effect.all({
+          watchdog: resolveWatchdog(
+            { noWatchdog: !input.watchdog, stallTimeout: input.stallTimeout, startupTimeout: input.startupTimeout, busyTimeout: input.busyTimeout },
+            process.env,
+            file,
+            path
+          ),
+          stopGrace: resolveStopGrace(process.env, file, path)
+        })
       ),
       Effect.result
     )
-    if (watchdog._tag === "Failure") {
-      yield* Console.error(`agentrun: ${watchdog.failure.message}`)
+    if (settings._tag === "Failure") {
+      yield* Console.error(`agentrun: ${settings.failure.message}`)
       return yield* setExitCode(ExitCodes.usage)
     }
     const base = invocationDir()
@@ -101,7 +104,8 @@ export const run = Command.make("run", flags, (input) =>
       maxTurns: Option.getOrNull(input.maxTurns),
       timeoutMs: Option.isSome(input.timeout) ? Math.round(input.timeout.value * 1000) : null,
       env: process.env,
-      watchdog: watchdog.success
+      watchdog: settings.success.watchdog,
+      stopGrace: settings.success.stopGrace
     }
 
     const backend = yield* Backend

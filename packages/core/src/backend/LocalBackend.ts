@@ -76,6 +76,12 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
       Effect.catch(() => Effect.succeed(null))
     )
 
+    /** The run's own grace periods (from its settings), else the backend's options. */
+    const graceFor = (spec: RunSpec): Partial<StopGrace> =>
+      spec.stopGrace === undefined
+        ? options.grace ?? {}
+        : { ...options.grace, interruptGrace: spec.stopGrace.interruptGraceMs, terminateGrace: spec.stopGrace.terminateGraceMs }
+
     const launch = (spec: RunSpec) =>
       Effect.gen(function*() {
         const startedAt = yield* nowMs
@@ -255,12 +261,12 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
                 redactor,
                 lastOutput: activity.snapshot().lastLines,
                 settings: spec.watchdog ?? defaultWatchdogSettings,
-                ...(options.grace === undefined ? {} : { grace: options.grace })
+                grace: graceFor(spec)
               })
               exit = (yield* agent.exited) ?? (yield* agent.exit)
             } else {
               yield* PubSub.publish(progress, { _tag: "Stopping", reason: first._tag === "Deadline" ? "deadline" : "cancel" })
-              const stop = yield* stopper.stop(agent, options.grace === undefined ? {} : { grace: options.grace })
+              const stop = yield* stopper.stop(agent, { grace: graceFor(spec) })
               action = first._tag === "Deadline"
                 ? { _tag: "Deadline", timeoutMs: spec.timeoutMs ?? 0, stop }
                 : { _tag: "Cancel", signal: first.signal, stop }
@@ -281,7 +287,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
             // Should the supervisor's scope close first (agentrun exits), the agent is stopped.
             Effect.onInterrupt(() =>
               Effect.gen(function*() {
-                if ((yield* agent.exited) === null) yield* stopper.stop(agent, options.grace === undefined ? {} : { grace: options.grace })
+                if ((yield* agent.exited) === null) yield* stopper.stop(agent, { grace: graceFor(spec) })
               })
             )
           )

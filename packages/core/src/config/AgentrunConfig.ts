@@ -7,7 +7,8 @@
  *
  * ```json
  * { "watchdog": { "enabled": true, "stallTimeout": "15m", "startupTimeout": "2m",
- *                 "busyTimeout": "30m", "probeGrace": "10s" } }
+ *                 "busyTimeout": "30m", "probeGrace": "10s" },
+ *   "stop": { "interruptGrace": "10s", "terminateGrace": "20s" } }
  * ```
  *
  * Durations are texts such as `90s`, `15m`, `2h` or numbers of seconds (see DurationText.ts).
@@ -23,7 +24,7 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { parseDurationText } from "../domain/DurationText.ts"
-import { defaultWatchdogSettings, type WatchdogSettings } from "../domain/Run.ts"
+import { defaultStopGraceSettings, defaultWatchdogSettings, type StopGraceSettings, type WatchdogSettings } from "../domain/Run.ts"
 
 /** A setting that cannot be used: where it came from and why. Fix the setting; retrying will not help. */
 export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
@@ -43,6 +44,10 @@ export const ConfigFile = Schema.Struct({
     startupTimeout: Schema.optional(DurationValue),
     busyTimeout: Schema.optional(DurationValue),
     probeGrace: Schema.optional(DurationValue)
+  })),
+  stop: Schema.optional(Schema.Struct({
+    interruptGrace: Schema.optional(DurationValue),
+    terminateGrace: Schema.optional(DurationValue)
   }))
 })
 export type ConfigFile = typeof ConfigFile.Type
@@ -131,6 +136,41 @@ export const resolveWatchdog = (
         })
       }
       settings[msKey[key]] = ms
+    }
+    return settings
+  })
+
+/** Environment variables read for the stop sequence. */
+export const stopEnv = {
+  interruptGrace: "AGENTRUN_INTERRUPT_GRACE",
+  terminateGrace: "AGENTRUN_TERMINATE_GRACE"
+} as const
+
+/**
+ * Resolves the stop sequence's grace periods: env > file > defaults (no flags: they are rarely
+ * changed per run). Fails with {@link ConfigError} naming the offending source.
+ */
+export const resolveStopGrace = (
+  env: Readonly<Record<string, string | undefined>>,
+  file: ConfigFile,
+  filePath: string
+): Effect.Effect<StopGraceSettings, ConfigError> =>
+  Effect.gen(function*() {
+    const settings: Record<keyof StopGraceSettings, number> = { ...defaultStopGraceSettings }
+    for (const key of ["interruptGrace", "terminateGrace"] as const) {
+      const fromEnv = env[stopEnv[key]]
+      const fromFile = file.stop?.[key]
+      const [value, source] = fromEnv !== undefined && fromEnv !== ""
+        ? [fromEnv, `env ${stopEnv[key]}`]
+        : fromFile !== undefined
+        ? [fromFile, `${filePath} stop.${key}`]
+        : [undefined, "default"]
+      if (value === undefined) continue
+      const ms = parseDurationText(value)
+      if (ms === null || ms === 0) {
+        return yield* new ConfigError({ message: `${source}: "${value}" is not a duration (examples: 5s, 30s).`, source, retryable: false })
+      }
+      settings[key === "interruptGrace" ? "interruptGraceMs" : "terminateGraceMs"] = ms
     }
     return settings
   })

@@ -48,6 +48,17 @@ export const defaultWatchdogSettings: WatchdogSettings = {
   sampleIntervalMs: 1_000
 }
 
+/** The stop sequence's grace periods for one run, in milliseconds (README, "Stopping a run"). */
+export interface StopGraceSettings {
+  /** After SIGINT to the agent, before SIGTERM to its group. Default 10 s. */
+  readonly interruptGraceMs: number
+  /** After SIGTERM, before SIGKILL to every process of the run. Default 20 s. */
+  readonly terminateGraceMs: number
+}
+
+/** The stop sequence defaults: 10 s, then 20 s. */
+export const defaultStopGraceSettings: StopGraceSettings = { interruptGraceMs: 10_000, terminateGraceMs: 20_000 }
+
 /** What to run. Durations in milliseconds. */
 export interface RunSpec {
   readonly prompt: string
@@ -68,6 +79,8 @@ export interface RunSpec {
   readonly env: Readonly<Record<string, string | undefined>>
   /** The hang watchdog's settings; null turns it off (`--no-watchdog`). */
   readonly watchdog: WatchdogSettings | null
+  /** Grace periods of the stop sequence; omitted: the backend's defaults. */
+  readonly stopGrace?: StopGraceSettings
 }
 
 /** The argv agentrun launches for a spec (without the executable). */

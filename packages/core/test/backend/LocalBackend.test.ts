@@ -93,6 +93,21 @@ describe("local backend (test layers, TestClock)", () => {
       assert.strictEqual(record.status, "failed")
     }).pipe(Effect.scoped, Effect.provide(layerFor({ reactions: { SIGINT: "ignore" } }))))
 
+  it.effect("a run's own stop grace periods (from the config) replace the defaults", () =>
+    Effect.gen(function*() {
+      const backend = yield* Backend
+      const handle = yield* backend.launch({ ...spec, timeoutMs: 1000, stopGrace: { interruptGraceMs: 1500, terminateGraceMs: 2500 } })
+      const result = yield* Effect.forkChild(handle.result)
+      for (let i = 0; i < 20; i++) yield* TestClock.adjust(500)
+      const { outcome } = yield* Fiber.join(result)
+      assert.strictEqual(outcome._tag, "DeadlineExceeded")
+      if (outcome._tag !== "DeadlineExceeded") return
+      assert.deepStrictEqual(
+        outcome.evidence.deadline.stop.steps.map((s) => [s.signal, s.atMs, s.answered]),
+        [["SIGINT", 0, false], ["SIGTERM", 1500, false], ["SIGKILL", 4000, true]]
+      )
+    }).pipe(Effect.scoped, Effect.provide(layerFor({ reactions: { SIGINT: "ignore", SIGTERM: "ignore" } }))))
+
   it.effect("cancel with SIGTERM records Cancelled (exit 143 in the CLI)", () =>
     Effect.gen(function*() {
       const backend = yield* Backend
