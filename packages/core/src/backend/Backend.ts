@@ -11,7 +11,7 @@ import type * as Stream from "effect/Stream"
 import type { RunRecord, RunSpec, RunSummary } from "../domain/Run.ts"
 import type { RunId } from "../domain/Run.ts"
 import type { RunOutcome } from "../domain/RunOutcome.ts"
-import type { RunStoreError } from "../store/RunStore.ts"
+import type { RunNotFound, RunStoreError } from "../store/RunStore.ts"
 
 /** Live progress of a run, as `follow` streams it. Token counts are not final until `Ended`. */
 export type RunProgress =
@@ -69,6 +69,12 @@ export interface BackendShape {
    * included) is the run's outcome.
    */
   readonly launch: (spec: RunSpec) => Effect.Effect<RunHandle, RunStoreError, Scope.Scope>
+  /**
+   * A handle on a run launched earlier, possibly by another agentrun process: its progress from
+   * the start, cancellation (through its supervisor, or of the orphaned agent), its verdict.
+   * Fails with RunNotFound for an unknown id (or ambiguous prefix).
+   */
+  readonly reattach: (runId: string) => Effect.Effect<RunHandle, RunNotFound | RunStoreError>
 }
 
 /** The backend in use. `LocalBackend.layer` runs agents as local processes. */

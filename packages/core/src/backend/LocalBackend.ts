@@ -33,6 +33,8 @@ import { type HangFound, Watchdog } from "../watchdog/Watchdog.ts"
 import { Backend, type RunHandle, type RunProgress, type RunResult } from "./Backend.ts"
 import { pushTail, summaryOf } from "./RunSupervision.ts"
 import { TranscriptIngest } from "./TranscriptIngest.ts"
+import { reattach } from "./Reattach.ts"
+import { RunCatalog } from "../runs/RunCatalog.ts"
 
 /** Options of the local backend. */
 export interface LocalBackendOptions {
@@ -70,6 +72,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
     const stopper = yield* StopSequence
     const watchdog = yield* Watchdog
     const bootstrap = yield* Bootstrap
+    const catalog = yield* RunCatalog
     const hostname = NodeOs.hostname()
     const supervisorTicks = yield* table.info(process.pid).pipe(
       Effect.map(Option.match({ onNone: () => null, onSome: (p) => p.startTimeTicks })),
@@ -297,14 +300,15 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
         return handleFor(runId, progress, stopRequest, resultDeferred)
       })
 
-    return Backend.of({ launch })
+    return Backend.of({ launch, reattach: reattach(store, catalog) })
   })
 
 /**
- * The local backend layer, with its hang {@link Watchdog} built in. Needs the process boundary, the
- * process table, the stop sequence and the run store.
+ * The local backend layer, with its hang {@link Watchdog} and the {@link RunCatalog} (for
+ * reattaching) built in. Needs the process boundary, the process table, the stop sequence, the
+ * run store and the bootstrap.
  */
 export const LocalBackend = {
   layer: (options: LocalBackendOptions = {}) =>
-    Layer.effect(Backend, makeLocalBackend(options)).pipe(Layer.provide(Watchdog.layer))
+    Layer.effect(Backend, makeLocalBackend(options)).pipe(Layer.provide(Layer.mergeAll(Watchdog.layer, RunCatalog.layer)))
 }

@@ -9,6 +9,7 @@ import { AgentProcess } from "../../src/process/AgentProcess.ts"
 import { type FakeAgentScript, layerTest as agentLayerTest } from "../../src/process/AgentProcessTest.ts"
 import { StopSequence } from "../../src/process/StopSequence.ts"
 import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
+import { ProcessTableTest } from "../../src/procfs/InMemoryProcessTable.ts"
 import { RunStore } from "../../src/store/RunStore.ts"
 import { loadTranscript } from "../support/Transcripts.ts"
 
@@ -92,6 +93,39 @@ describe("local backend (test layers, TestClock)", () => {
       assert.deepStrictEqual(outcome.evidence.deadline.stop.steps.map((s) => [s.signal, s.answered]), [["SIGINT", false], ["SIGTERM", true]])
       assert.strictEqual(record.status, "failed")
     }).pipe(Effect.scoped, Effect.provide(layerFor({ reactions: { SIGINT: "ignore" } }))))
+
+  it.effect("reattach replays a finished run's progress to its verdict, and follows a live one to its end", () =>
+    Effect.gen(function*() {
+      const backend = yield* Backend
+      const controls = yield* ProcessTableTest
+      // The supervisor (this process) must look alive, or the catalog would recover the live run as Interrupted.
+      yield* controls.seed({ pid: process.pid, ppid: 1, cmdline: ["agentrun"] })
+      const live = yield* backend.launch(spec)
+      yield* TestClock.adjust(10)
+      const attached = yield* backend.reattach(live.runId.slice(0, 22))
+      assert.strictEqual(attached.runId, live.runId)
+      const progress = yield* Effect.forkChild(Stream.runCollect(attached.progress))
+      const result = yield* Effect.forkChild(attached.result)
+      for (let i = 0; i < 30; i++) yield* TestClock.adjust(200)
+      const { outcome } = yield* Fiber.join(result)
+      assert.strictEqual(outcome._tag, "Succeeded")
+      const tags = (yield* Fiber.join(progress)).map((p) => p._tag)
+      assert.strictEqual(tags[0], "Started")
+      assert.include(tags, "ToolUse")
+      assert.strictEqual(tags[tags.length - 1], "Ended")
+      // Once finished, a new reattach replays the same run at once.
+      const again = yield* backend.reattach(live.runId)
+      const replay = yield* Stream.runCollect(again.progress)
+      assert.deepStrictEqual(replay.map((p) => p._tag), tags)
+      assert.strictEqual((yield* again.result).outcome._tag, "Succeeded")
+    }).pipe(Effect.scoped, Effect.provide(layerFor({ stdout: loadTranscript("tool-use").stdoutLines, exitAfterMs: 3000 }))))
+
+  it.effect("reattach to an unknown run fails with RunNotFound", () =>
+    Effect.gen(function*() {
+      const backend = yield* Backend
+      const error = yield* Effect.flip(backend.reattach("no-such-run"))
+      assert.strictEqual(error._tag, "RunNotFound")
+    }).pipe(Effect.provide(layerFor({}))))
 
   it.effect("a run's own stop grace periods (from the config) replace the defaults", () =>
     Effect.gen(function*() {
