@@ -15,26 +15,20 @@ import {
   procCmdline,
   procStat,
   readEvents,
-  readRecord,
   repoRoot,
   runAgentrun,
-  runIds,
   sleepDescendants,
   startAgentrun,
   stillRunning,
   waitFor,
   waitForAgent,
   withFixture
+,
+  onlyRun
 } from "./support/harness.ts"
 
 const TEST_TIMEOUT = 40_000
 
-/** The one run a fixture made, and its stored record. */
-const onlyRun = (f: Fixture) => {
-  const ids = runIds(f.sandbox)
-  expect(ids).toHaveLength(1)
-  return { runId: ids[0]!, record: readRecord(f.sandbox, ids[0]!) }
-}
 
 /**
  * A realistic `system/init` line: the first line of a real claude 2.1.330 transcript, with its

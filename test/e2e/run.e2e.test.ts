@@ -16,7 +16,6 @@ import {
   parseJsonOutput,
   placeholderStub,
   procStat,
-  readEvents,
   readRecord,
   runAgentrun,
   runIds,
@@ -29,17 +28,12 @@ import {
   ulimitWrapper,
   waitFor,
   withFixture
+,
+  onlyRun
 } from "./support/harness.ts"
 
 const TEST_TIMEOUT = 40_000
 
-/** The one run a fixture made, and its stored record and events. */
-const onlyRun = (f: Fixture) => {
-  const ids = runIds(f.sandbox)
-  expect(ids).toHaveLength(1)
-  const runId = ids[0]!
-  return { runId, record: readRecord(f.sandbox, runId), events: readEvents(f.sandbox, runId) }
-}
 
 /** A tool turn that prints the working directory and a secret, and writes a file. */
 const toolTurn: Scenario = {

@@ -420,3 +420,14 @@ export const withFixture = async <A>(scenario: Scenario, body: (f: Fixture) => P
     sandbox.cleanup()
   }
 }
+
+/**
+ * The one run a fixture's sandbox holds, with its record and stored events; fails (throws) when
+ * the sandbox holds no run or several.
+ */
+export const onlyRun = (f: Fixture) => {
+  const ids = runIds(f.sandbox)
+  if (ids.length !== 1) throw new Error(`expected exactly one stored run, found ${ids.length}: ${ids.join(", ")}`)
+  const runId = ids[0]!
+  return { runId, record: readRecord(f.sandbox, runId), events: readEvents(f.sandbox, runId) }
+}

@@ -39,8 +39,8 @@ const flags = {
     Flag.optional
   ),
   watchdog: Flag.Boolean("watchdog").pipe(
-    Flag.withDescription("Watch for hangs (on by default; --no-watchdog turns it off)"),
-    Flag.withDefault(true)
+    Flag.withDescription("Watch for hangs (on by default; --no-watchdog turns it off, --watchdog overrides AGENTRUN_WATCHDOG=0 and the config file)"),
+    Flag.optional
   ),
   stallTimeout: Flag.String("stall-timeout").pipe(
     Flag.withDescription("Hang when no progress for this long (default 15m; e.g. 90s, 20m)"),
@@ -80,7 +80,7 @@ export const run = Command.make("run", flags, (input) =>
       Effect.flatMap(({ file, path }) =>
         Effect.all({
           watchdog: resolveWatchdog(
-            { noWatchdog: !input.watchdog, stallTimeout: input.stallTimeout, startupTimeout: input.startupTimeout, busyTimeout: input.busyTimeout },
+            { enabled: input.watchdog, stallTimeout: input.stallTimeout, startupTimeout: input.startupTimeout, busyTimeout: input.busyTimeout },
             process.env,
             file,
             path

@@ -158,145 +158,165 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
             yield* Deferred.succeed(resultDeferred, { record: finalRecord, outcome, summary })
           })
 
-        // No --claude-path: the bootstrap finds a usable claude or installs one (bounded wait on its lock).
-        let executable = spec.claudePath
-        if (executable === null) {
-          yield* PubSub.publish(progress, { _tag: "Preparing", detail: "looking for a usable claude (bootstrap)" })
-          const resolved = yield* Effect.result(bootstrap.resolveClaude({ lockWait: "2 minutes" }))
-          if (resolved._tag === "Failure") {
-            const e = resolved.failure
-            yield* PubSub.publish(progress, { _tag: "Started", runId, pid: null })
-            yield* finish(emptyObservation, [], null, null, { _tag: "None" }, baseRecord, {
-              runtime: e.runtime,
-              message: e.message,
-              retryable: e.retryable,
-              bootstrap: {
-                outcome: e.outcome,
-                outcomeCode: e.outcomeCode,
-                phase: e.phase,
-                errorKind: e.errorKind,
-                errorCode: e.errorCode,
-                retryAfterMs: e.retryAfterMs
-              }
-            })
-            return handleFor(runId, progress, stopRequest, resultDeferred)
-          }
-          executable = resolved.success.path
-          baseRecord = { ...baseRecord, agent: { ...baseRecord.agent, command: [executable, ...argv].map(redactor.redact) } }
-        }
+        // The deadline counts from launch, bootstrap included.
+        const untilDeadline: Effect.Effect<StopRequest> = spec.timeoutMs === null
+          ? Effect.never
+          : Effect.flatMap(nowMs, (now) => Effect.as(Effect.sleep(Math.max(0, startedAt + spec.timeoutMs! - now)), { _tag: "Deadline" } as StopRequest))
 
-        const spawned = yield* Effect.result(agents.spawn({
-          executable,
-          args: argv,
-          cwd: spec.cwd,
-          // The run cookie: every process of the run inherits it, so the final sweep finds them all.
-          env: { ...spec.env, [runCookieName]: runId },
-          stdin: spec.prompt
-        }))
-
-        if (spawned._tag === "Failure") {
-          const e = spawned.failure
-          yield* PubSub.publish(progress, { _tag: "Started", runId, pid: null })
-          yield* finish(emptyObservation, [], null, { path: e.path, reason: e.reason, errno: e.errno, detail: e.detail }, { _tag: "None" }, baseRecord)
-        } else {
-          const agent: AgentHandle = spawned.success
-          const agentTicks = yield* table.info(agent.pid).pipe(
-            Effect.map(Option.match({ onNone: () => null, onSome: (p) => p.startTimeTicks })),
-            Effect.catch(() => Effect.succeed(null))
-          )
-          const record: RunRecord = { ...baseRecord, agent: { ...baseRecord.agent, pid: agent.pid, startTimeTicks: agentTicks } }
-          yield* store.writeRecord(record)
-          yield* PubSub.publish(progress, { _tag: "Started", runId, pid: agent.pid })
-
-          const ingest = new TranscriptIngest(redactor)
-          const stderrTail: Array<string> = []
-          // What the watchdog reads: last output time (stdout and stderr), init seen, last lines.
-          const activity = new ActivityTracker(yield* nowMs)
-
-          const readStdout = agent.stdout.pipe(
-            Stream.runForEach((lines) =>
-              Effect.gen(function*() {
-                const batch = ingest.push(lines)
-                activity.output(yield* Clock.currentTimeMillis, batch.stored, "stdout")
-                if (ingest.observation.init !== null) activity.sawInit()
-                yield* batch.storedBytes === null ? events.append(batch.stored) : events.appendBytes(batch.storedBytes)
-                if (batch.progress.length > 0) yield* PubSub.publishAll(progress, batch.progress)
-              })
+        const start = Effect.gen(function*() {
+          // No --claude-path: the bootstrap finds a usable claude or installs one (bounded wait on its lock).
+          let executable = spec.claudePath
+          if (executable === null) {
+            yield* PubSub.publish(progress, { _tag: "Preparing", detail: "looking for a usable claude (bootstrap)" })
+            const outcome = yield* Effect.raceFirst(
+              Effect.map(Effect.result(bootstrap.resolveClaude({ lockWait: "2 minutes" })), (r) => ({ _tag: "Resolved" as const, r })),
+              Effect.raceFirst(untilDeadline, Deferred.await(stopRequest))
             )
-          )
-          const readStderr = agent.stderr.pipe(
-            Stream.runForEachArray((lines) =>
-              Effect.flatMap(Clock.currentTimeMillis, (now) => {
-                const redacted = lines.map(redactor.redact)
-                for (const l of redacted) pushTail(stderrTail, l)
-                activity.output(now, redacted, "stderr")
-                return stderrLog.append(redacted)
-              })
-            )
-          )
-          const stdoutFiber = yield* Effect.forkChild(readStdout)
-          const stderrFiber = yield* Effect.forkChild(readStderr)
-
-          const supervise = Effect.gen(function*() {
-            const deadline = spec.timeoutMs === null
-              ? Effect.never
-              : Effect.as(Effect.sleep(spec.timeoutMs), { _tag: "Deadline" } as StopRequest)
-            // The watchdog completes only on a hang; the race interrupts it when the run ends first.
-            const hang = spec.watchdog === null
-              ? Effect.never
-              : Effect.map(
-                watchdog.watch(agent, Effect.sync(() => activity.snapshot()), spec.watchdog),
-                (found): { readonly _tag: "Hang"; readonly found: HangFound } => ({ _tag: "Hang", found })
-              )
-            const first = yield* Effect.raceFirst(
-              Effect.map(agent.exit, (exit) => ({ _tag: "Exited" as const, exit })),
-              Effect.raceFirst(deadline, Effect.raceFirst(Deferred.await(stopRequest), hang))
-            )
-            let action: SupervisorAction = { _tag: "None" }
-            let exit: ExitStatus
-            if (first._tag === "Exited") {
-              exit = first.exit
-            } else if (first._tag === "Hang") {
-              yield* PubSub.publish(progress, { _tag: "Stopping", reason: "hang" })
-              action = yield* watchdog.triage(agent, first.found, {
-                runDir: store.runDir(runId),
-                env: spec.env,
-                redactor,
-                lastOutput: activity.snapshot().lastLines,
-                settings: spec.watchdog ?? defaultWatchdogSettings,
-                grace: graceFor(spec)
-              })
-              exit = (yield* agent.exited) ?? (yield* agent.exit)
-            } else {
-              yield* PubSub.publish(progress, { _tag: "Stopping", reason: first._tag === "Deadline" ? "deadline" : "cancel" })
-              const stop = yield* stopper.stop(agent, { grace: graceFor(spec) })
-              action = first._tag === "Deadline"
-                ? { _tag: "Deadline", timeoutMs: spec.timeoutMs ?? 0, stop }
-                : { _tag: "Cancel", signal: first.signal, stop }
-              exit = (yield* agent.exited) ?? (yield* agent.exit)
+            if (outcome._tag !== "Resolved") {
+              // Cancelled, or out of time, before there was an agent to stop.
+              const noStop = { steps: [], tookMs: 0 }
+              yield* PubSub.publish(progress, { _tag: "Started", runId, pid: null })
+              yield* finish(emptyObservation, [], null, null, outcome._tag === "Deadline"
+                ? { _tag: "Deadline", timeoutMs: spec.timeoutMs ?? 0, stop: noStop }
+                : { _tag: "Cancel", signal: outcome.signal, stop: null }, baseRecord)
+              return
             }
-            // Leftover tool processes must not keep the pipes (and the run) open, nor outlive it.
-            yield* Effect.logDebug(`run ${runId}: agent ${agent.pid} ended (${first._tag})`)
-            const swept = yield* stopper.sweep(agent.pid, { name: runCookieName, value: runId, ...(agentTicks === null ? {} : { startedAtTicks: agentTicks }) })
-            yield* Effect.logDebug(`run ${runId}: swept ${swept.length} leftover process(es)`)
-            const drain = options.drainGrace ?? "2 seconds"
-            yield* Fiber.join(stdoutFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)
-            yield* Fiber.join(stderrFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)
-            yield* Fiber.interrupt(stdoutFiber)
-            yield* Fiber.interrupt(stderrFiber)
-            yield* Effect.logDebug(`run ${runId}: output drained`)
-            yield* finish(ingest.observation, [...stderrTail], exit, null, action, record)
-          }).pipe(
-            // Should the supervisor's scope close first (agentrun exits), the agent is stopped.
-            Effect.onInterrupt(() =>
-              Effect.gen(function*() {
-                if ((yield* agent.exited) === null) yield* stopper.stop(agent, { grace: graceFor(spec) })
+            const resolved = outcome.r
+            if (resolved._tag === "Failure") {
+              const e = resolved.failure
+              yield* PubSub.publish(progress, { _tag: "Started", runId, pid: null })
+              yield* finish(emptyObservation, [], null, null, { _tag: "None" }, baseRecord, {
+                runtime: e.runtime,
+                message: e.message,
+                retryable: e.retryable,
+                bootstrap: {
+                  outcome: e.outcome,
+                  outcomeCode: e.outcomeCode,
+                  phase: e.phase,
+                  errorKind: e.errorKind,
+                  errorCode: e.errorCode,
+                  retryAfterMs: e.retryAfterMs
+                }
               })
-            )
-          )
-          yield* Effect.forkScoped(supervise)
-        }
+              return
+            }
+            executable = resolved.success.path
+            baseRecord = { ...baseRecord, agent: { ...baseRecord.agent, command: [executable, ...argv].map(redactor.redact) } }
+          }
 
+          const spawned = yield* Effect.result(agents.spawn({
+            executable,
+            args: argv,
+            cwd: spec.cwd,
+            // The run cookie: every process of the run inherits it, so the final sweep finds them all.
+            env: { ...spec.env, [runCookieName]: runId },
+            stdin: spec.prompt
+          }))
+
+          if (spawned._tag === "Failure") {
+            const e = spawned.failure
+            yield* PubSub.publish(progress, { _tag: "Started", runId, pid: null })
+            yield* finish(emptyObservation, [], null, { path: e.path, reason: e.reason, errno: e.errno, detail: e.detail }, { _tag: "None" }, baseRecord)
+          } else {
+            const agent: AgentHandle = spawned.success
+            const agentTicks = yield* table.info(agent.pid).pipe(
+              Effect.map(Option.match({ onNone: () => null, onSome: (p) => p.startTimeTicks })),
+              Effect.catch(() => Effect.succeed(null))
+            )
+            const record: RunRecord = { ...baseRecord, agent: { ...baseRecord.agent, pid: agent.pid, startTimeTicks: agentTicks } }
+            yield* store.writeRecord(record)
+            yield* PubSub.publish(progress, { _tag: "Started", runId, pid: agent.pid })
+
+            const ingest = new TranscriptIngest(redactor)
+            const stderrTail: Array<string> = []
+            // What the watchdog reads: last output time (stdout and stderr), init seen, last lines.
+            const activity = new ActivityTracker(yield* nowMs)
+
+            const readStdout = agent.stdout.pipe(
+              Stream.runForEach((lines) =>
+                Effect.gen(function*() {
+                  const batch = ingest.push(lines)
+                  activity.output(yield* Clock.currentTimeMillis, batch.stored, "stdout")
+                  if (ingest.observation.init !== null) activity.sawInit()
+                  yield* batch.storedBytes === null ? events.append(batch.stored) : events.appendBytes(batch.storedBytes)
+                  if (batch.progress.length > 0) yield* PubSub.publishAll(progress, batch.progress)
+                })
+              )
+            )
+            const readStderr = agent.stderr.pipe(
+              Stream.runForEachArray((lines) =>
+                Effect.flatMap(Clock.currentTimeMillis, (now) => {
+                  const redacted = lines.map(redactor.redact)
+                  for (const l of redacted) pushTail(stderrTail, l)
+                  activity.output(now, redacted, "stderr")
+                  return stderrLog.append(redacted)
+                })
+              )
+            )
+            const stdoutFiber = yield* Effect.forkChild(readStdout)
+            const stderrFiber = yield* Effect.forkChild(readStderr)
+
+            const supervise = Effect.gen(function*() {
+              const deadline = untilDeadline
+              // The watchdog completes only on a hang; the race interrupts it when the run ends first.
+              const hang = spec.watchdog === null
+                ? Effect.never
+                : Effect.map(
+                  watchdog.watch(agent, Effect.sync(() => activity.snapshot()), spec.watchdog),
+                  (found): { readonly _tag: "Hang"; readonly found: HangFound } => ({ _tag: "Hang", found })
+                )
+              const first = yield* Effect.raceFirst(
+                Effect.map(agent.exit, (exit) => ({ _tag: "Exited" as const, exit })),
+                Effect.raceFirst(deadline, Effect.raceFirst(Deferred.await(stopRequest), hang))
+              )
+              let action: SupervisorAction = { _tag: "None" }
+              let exit: ExitStatus
+              if (first._tag === "Exited") {
+                exit = first.exit
+              } else if (first._tag === "Hang") {
+                yield* PubSub.publish(progress, { _tag: "Stopping", reason: "hang" })
+                action = yield* watchdog.triage(agent, first.found, {
+                  runDir: store.runDir(runId),
+                  env: spec.env,
+                  redactor,
+                  lastOutput: activity.snapshot().lastLines,
+                  settings: spec.watchdog ?? defaultWatchdogSettings,
+                  grace: graceFor(spec)
+                })
+                exit = (yield* agent.exited) ?? (yield* agent.exit)
+              } else {
+                yield* PubSub.publish(progress, { _tag: "Stopping", reason: first._tag === "Deadline" ? "deadline" : "cancel" })
+                const stop = yield* stopper.stop(agent, { grace: graceFor(spec) })
+                action = first._tag === "Deadline"
+                  ? { _tag: "Deadline", timeoutMs: spec.timeoutMs ?? 0, stop }
+                  : { _tag: "Cancel", signal: first.signal, stop }
+                exit = (yield* agent.exited) ?? (yield* agent.exit)
+              }
+              // Leftover tool processes must not keep the pipes (and the run) open, nor outlive it.
+              yield* Effect.logDebug(`run ${runId}: agent ${agent.pid} ended (${first._tag})`)
+              const swept = yield* stopper.sweep(agent.pid, { name: runCookieName, value: runId, ...(agentTicks === null ? {} : { startedAtTicks: agentTicks }) })
+              yield* Effect.logDebug(`run ${runId}: swept ${swept.length} leftover process(es)`)
+              const drain = options.drainGrace ?? "2 seconds"
+              yield* Fiber.join(stdoutFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)
+              yield* Fiber.join(stderrFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)
+              yield* Fiber.interrupt(stdoutFiber)
+              yield* Fiber.interrupt(stderrFiber)
+              yield* Effect.logDebug(`run ${runId}: output drained`)
+              yield* finish(ingest.observation, [...stderrTail], exit, null, action, record)
+            }).pipe(
+              // Should the supervisor's scope close first (agentrun exits), the agent is stopped.
+              Effect.onInterrupt(() =>
+                Effect.gen(function*() {
+                  if ((yield* agent.exited) === null) yield* stopper.stop(agent, { grace: graceFor(spec) })
+                })
+              )
+            )
+            yield* supervise
+          }
+        })
+        // The run goes on in the caller's scope; the handle is returned at once, so a cancel or the
+        // deadline also applies while the bootstrap waits for a lock or installs claude.
+        yield* Effect.forkScoped(start)
         return handleFor(runId, progress, stopRequest, resultDeferred)
       })
 

@@ -63,7 +63,8 @@ export const configPath = (env: Readonly<Record<string, string | undefined>>): s
 
 /** Watchdog settings given on the command line (texts as typed). */
 export interface WatchdogFlags {
-  readonly noWatchdog: boolean
+  /** `--watchdog` (Some(true)) or `--no-watchdog` (Some(false)); none when neither was given. */
+  readonly enabled: Option.Option<boolean>
   readonly stallTimeout: Option.Option<string>
   readonly startupTimeout: Option.Option<string>
   readonly busyTimeout: Option.Option<string>
@@ -98,9 +99,11 @@ export const resolveWatchdog = (
   filePath: string
 ): Effect.Effect<WatchdogSettings | null, ConfigError> =>
   Effect.gen(function*() {
-    if (flags.noWatchdog) return null
+    if (Option.isSome(flags.enabled) && !flags.enabled.value) return null
     const envEnabled = env[watchdogEnv.enabled]
-    if (envEnabled !== undefined && envEnabled !== "") {
+    if (Option.isSome(flags.enabled)) {
+      // `--watchdog` overrides an off switch in the environment or the file.
+    } else if (envEnabled !== undefined && envEnabled !== "") {
       if (!["0", "1", "true", "false", "off", "on"].includes(envEnabled.toLowerCase())) {
         return yield* new ConfigError({ message: `${watchdogEnv.enabled} must be 0 or 1, not "${envEnabled}".`, source: `env ${watchdogEnv.enabled}`, retryable: false })
       }
