@@ -429,5 +429,13 @@ export const onlyRun = (f: Fixture) => {
   const ids = runIds(f.sandbox)
   if (ids.length !== 1) throw new Error(`expected exactly one stored run, found ${ids.length}: ${ids.join(", ")}`)
   const runId = ids[0]!
-  return { runId, record: readRecord(f.sandbox, runId), events: readEvents(f.sandbox, runId) }
+  const record = readRecord(f.sandbox, runId)
+  return {
+    runId,
+    record,
+    /** The stored events, parsed (read on use: a run may have stored lines that are not JSON). */
+    get events() {
+      return readEvents(f.sandbox, runId)
+    }
+  }
 }
