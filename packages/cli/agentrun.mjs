@@ -3,6 +3,7 @@
  * The `agentrun` executable: runs the bundled CLI (dist/agentrun.mjs), rebuilding it first when
  * any source file is newer than the bundle, so a checkout never runs stale code.
  */
+import { enableCompileCache } from "node:module"
 import { readdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -32,4 +33,6 @@ const sourcesAt = Math.max(
   statSync(fileURLToPath(new URL("./build.mjs", import.meta.url))).mtimeMs
 )
 if (builtAt < sourcesAt) await (await import("./build.mjs")).build()
+// Before loading the bundle, so that its compiled code is cached on disk across runs (Node >= 22.1).
+enableCompileCache?.()
 await import(pathToFileURL(outfile).href)
