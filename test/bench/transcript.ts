@@ -8,6 +8,8 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { prng } from "../support/prng.ts"
+export { prng }
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 const transcriptsDir = join(repoRoot, "test/fixtures/transcripts")
@@ -25,17 +27,6 @@ const fixtureObjects = (): ReadonlyArray<Json> =>
     .flatMap((f) => readFileSync(join(transcriptsDir, f), "utf8").split("\n").filter((l) => l !== ""))
     .map((l) => JSON.parse(l) as Json)
 
-/** mulberry32. */
-export const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 type Rng = ReturnType<typeof prng>
 
 const words = [

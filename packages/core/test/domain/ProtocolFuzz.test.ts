@@ -18,20 +18,10 @@ import { decodeLine } from "../../src/domain/Protocol.ts"
 import { makeRedactor, redactedMarker } from "../../src/domain/Redaction.ts"
 import { LineSplitter } from "../../src/process/LineSplitter.ts"
 import { loadTranscript, transcriptNames } from "../support/Transcripts.ts"
+import { prng } from "../../../../test/support/prng.ts"
 
 // ------------------------------------------------------------------ determinism and GC
 
-/** mulberry32: a tiny seeded PRNG (uniform in [0, 1)). */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 type Rng = ReturnType<typeof prng>
 const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1))
 const pick = <A>(rng: Rng, xs: ReadonlyArray<A>): A => xs[Math.floor(rng() * xs.length)]!
