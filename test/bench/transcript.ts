@@ -9,7 +9,6 @@ import { readdirSync, readFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { prng } from "../support/prng.ts"
-export { prng }
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 const transcriptsDir = join(repoRoot, "test/fixtures/transcripts")
