@@ -31,7 +31,8 @@ import {
   type SentinelRecord,
   type TelemetryRecord
 } from "./BootstrapStore.ts"
-import { lastLine, redact, secretValues } from "./redact.ts"
+import { makeRedactor } from "../domain/Redaction.ts"
+import { lastLine } from "./installerOutput.ts"
 import { compareVersions, nodeMajor, parseVersion } from "./versions.ts"
 
 /** The managed install locations under `$XDG_DATA_HOME/agentrun`. */
@@ -303,7 +304,7 @@ export const makeBootstrap = (
   managed: ManagedDirs,
   settings: BootstrapSettingsShape
 ): Bootstrap["Service"] => {
-  const secrets = secretValues(settings.env)
+  const redactor = makeRedactor(settings.env)
   const env = settings.env
   const probeTimeout = settings.probeTimeout
   const cooldownMs = Duration.toMillis(settings.cooldown)
@@ -315,7 +316,7 @@ export const makeBootstrap = (
     npm_config_update_notifier: "false"
   }
 
-  const commandLine = (spec: InstallerSpec) => redact([spec.command, ...spec.args].join(" "), secrets)
+  const commandLine = (spec: InstallerSpec) => redactor.redact([spec.command, ...spec.args].join(" "))
 
   /** Runs an installer step; a failure is classified into its error kind. */
   const step = (phase: Phase, spec: InstallerSpec, what: string): Effect.Effect<InstallerRun, InstallerError> =>
@@ -328,7 +329,7 @@ export const makeBootstrap = (
             phase,
             command: commandLine(spec),
             run,
-            secrets,
+            redactor,
             timeoutMs: Duration.toMillis(spec.timeout),
             spec: what
           }))
@@ -423,7 +424,7 @@ export const makeBootstrap = (
     )
     const version = succeeded(check) ? parseVersion(check.stdout) : null
     if (!supportedClaude(version)) {
-      const last = redact(lastLine(check.stderr || check.stdout), secrets)
+      const last = redactor.redact(lastLine(check.stderr || check.stdout))
       return yield* new Uncategorized({
         message: `npm installed ${claudeSpec} but ${managed.claudeBin} --version does not answer a supported version (${last || "no output"}); its postinstall may not have run`,
         phase: "npm",
@@ -475,7 +476,7 @@ export const makeBootstrap = (
       Effect.mapError((error) => classifySpawnError(phase, error)),
       Effect.flatMap((run) => {
         if (succeeded(run)) return Effect.void
-        const last = redact(lastLine(run.stderr), secrets)
+        const last = redactor.redact(lastLine(run.stderr))
         return Effect.fail<InstallerError>(new Uncategorized({
           message: `pip installed ${settings.pythonRequirement} but \`${importCode}\` fails: ${last || "no output"}`,
           phase,
@@ -649,14 +650,14 @@ export const makeBootstrap = (
       const draft = yield* attemptDraft(runtime, options?.force ?? false).pipe(
         Effect.catchDefect((defect) =>
           Effect.succeed(failedDraft(new Uncategorized({
-            message: `agentrun failed unexpectedly while bootstrapping ${runtime}: ${redact(String(defect), secrets)}`,
+            message: `agentrun failed unexpectedly while bootstrapping ${runtime}: ${redactor.redact(String(defect))}`,
             phase: "main",
             command: "",
             exitCode: null,
             signal: null,
             stderrTail: "",
             retryable: false,
-            lastStderrLine: redact(String(defect), secrets),
+            lastStderrLine: redactor.redact(String(defect)),
             stderrHash: ""
           })))
         )

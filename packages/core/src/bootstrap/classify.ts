@@ -35,7 +35,8 @@ import {
   VenvSetupFailed
 } from "./errors.ts"
 import type { InstallerRun, InstallerSpawnError } from "./InstallerProcess.ts"
-import { lastLine, redact, stderrHash, tail } from "./redact.ts"
+import type { Redactor } from "../domain/Redaction.ts"
+import { lastLine, stderrHash, tail } from "./installerOutput.ts"
 
 /** What {@link classifyRun} needs to know about one installer run. */
 export interface ClassifyInput {
@@ -44,7 +45,7 @@ export interface ClassifyInput {
   readonly command: string
   readonly run: InstallerRun
   /** Secret values to redact from output (`secretValues` in `redact.ts`). */
-  readonly secrets: ReadonlyArray<string>
+  readonly redactor: Redactor
   /** The time limit that applied, in milliseconds. */
   readonly timeoutMs: number
   /** The package spec (npm) or requirement (pip) being installed. */
@@ -172,9 +173,9 @@ export const signalAdvice = (name: string, emptyOutput: boolean): string => {
 
 /** Classifies a finished installer run that did not succeed. */
 export const classifyRun = (input: ClassifyInput): InstallerError => {
-  const { phase, command, run, secrets, spec } = input
-  const stderr = redact(run.stderr, secrets)
-  const stdout = redact(run.stdout, secrets)
+  const { phase, command, run, redactor, spec } = input
+  const stderr = redactor.redact(run.stderr)
+  const stdout = redactor.redact(run.stdout)
   const stderrTail = tail(stderr.trim() !== "" ? stderr : stdout)
   const base = {
     phase,

@@ -2,7 +2,7 @@
  * Secret redaction, applied to everything before it is written anywhere (run store, logs, error
  * messages): the values of environment variables whose names contain KEY, TOKEN, SECRET or
  * PASSWORD, and anything shaped like an Anthropic key (`sk-ant-...`) or a bearer token
- * (`Bearer ...`), wherever they appear — tool output included.
+ * (`Bearer ...`), and the `user:password` of a URL (`https://user:pass@proxy`), wherever they appear — tool output included.
  *
  * @module
  */
@@ -21,10 +21,12 @@ export const minSecretLength = 6
 
 const shapedSecrets = [
   /sk-ant-[A-Za-z0-9_-]+/.source,
-  /Bearer\s+[A-Za-z0-9._~+/=-]+/.source
+  /Bearer\s+[A-Za-z0-9._~+/=-]+/.source,
+  // The `user:password` of a URL (a proxy or registry URL): the scheme and host stay readable.
+  /(?<=:\/\/)[^\s/@:]*:[^\s/@]*(?=@)/.source
 ]
-/** The literal start of each shaped secret above. */
-const shapedSecretPrefixes = ["sk-ant-", "Bearer"]
+/** A literal that every match of each shaped secret above contains. */
+const shapedSecretPrefixes = ["sk-ant-", "Bearer", "://"]
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 

@@ -7,10 +7,11 @@ import { classifyRun, npmErrorCode } from "../../src/bootstrap/classify.ts"
 import { ErrorKindCodes } from "../../src/bootstrap/codes.ts"
 import { InstallerErrorClasses } from "../../src/bootstrap/errors.ts"
 import { scriptedRun } from "../../src/bootstrap/InstallerProcess.ts"
-import { redact, secretValues, stderrHash } from "../../src/bootstrap/redact.ts"
+import { stderrHash } from "../../src/bootstrap/installerOutput.ts"
+import { makeRedactor } from "../../src/domain/Redaction.ts"
 
 const classify = (stderr: string, phase: "npm" | "pip" | "venv" = "pip", exitCode = 1) =>
-  classifyRun({ phase, command: "installer", run: scriptedRun({ exitCode }, "", stderr), secrets: [], timeoutMs: 1000, spec: "pkg" })
+  classifyRun({ phase, command: "installer", run: scriptedRun({ exitCode }, "", stderr), redactor: makeRedactor({}), timeoutMs: 1000, spec: "pkg" })
 
 describe("classify", () => {
   it.each([
@@ -61,14 +62,14 @@ describe("classify", () => {
 
   it("a signal agentrun sent itself is not signal_killed", () => {
     const run = { ...scriptedRun({ signal: "SIGKILL" }), sentSignal: "SIGKILL", timedOut: true }
-    const error = classifyRun({ phase: "npm", command: "npm", run, secrets: [], timeoutMs: 5000, spec: "x" })
+    const error = classifyRun({ phase: "npm", command: "npm", run, redactor: makeRedactor({}), timeoutMs: 5000, spec: "x" })
     assert.strictEqual(error._tag, "SubprocessTimeout")
   })
 
   it("uncategorized carries the last stderr line and a stable hash; secrets never reach messages", () => {
-    const secrets = secretValues({ ANTHROPIC_API_KEY: "sk-ant-supersecret", HOME: "/root", GH_TOKEN: "ghp_abcdef" })
+    const redactor = makeRedactor({ ANTHROPIC_API_KEY: "sk-ant-supersecret", HOME: "/root", GH_TOKEN: "ghp_abcdef" })
     const stderr = "connecting with sk-ant-supersecret\nfailed at /tmp/a1/x line 42 via https://bob:hunter2@proxy:8080"
-    const error = classifyRun({ phase: "pip", command: "pip", run: scriptedRun({ exitCode: 2 }, "", stderr), secrets, timeoutMs: 1, spec: "x" })
+    const error = classifyRun({ phase: "pip", command: "pip", run: scriptedRun({ exitCode: 2 }, "", stderr), redactor, timeoutMs: 1, spec: "x" })
     assert.strictEqual(error._tag, "Uncategorized")
     const text = JSON.stringify(error)
     assert.notInclude(text, "sk-ant-supersecret")
@@ -78,7 +79,7 @@ describe("classify", () => {
       assert.strictEqual(error.stderrHash.length, 12)
     }
     assert.strictEqual(stderrHash("failed at /tmp/a1/x line 42"), stderrHash("failed at /home/b/y line 7"))
-    assert.strictEqual(redact("token ghp_abcdef", secrets), "token [redacted]")
+    assert.strictEqual(redactor.redact("token ghp_abcdef"), "token [REDACTED]")
     assert.strictEqual(npmErrorCode("npm error code ETARGET"), "ETARGET")
   })
 })

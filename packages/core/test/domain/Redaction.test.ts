@@ -53,3 +53,12 @@ describe("redaction screen", () => {
     assert.strictEqual(r.redact(text), text)
   })
 })
+
+describe("URL credentials", () => {
+  it("hides the user:password of a URL, keeping scheme and host", () => {
+    const r = makeRedactor({})
+    assert.strictEqual(r.redact("HTTPS_PROXY=http://bob:hunter2@proxy:8080"), "HTTPS_PROXY=http://[REDACTED]@proxy:8080")
+    assert.strictEqual(r.redact("see https://example.com/a:b@c"), "see https://example.com/a:b@c")
+    assert.isTrue(r.mayContainSecret(Buffer.from("x https://u:p@h\n")))
+  })
+})
