@@ -23,47 +23,42 @@ export const pushTail = (tail: Array<string>, line: string): void => {
   if (tail.length > stderrTailLines) tail.shift()
 }
 
-/** The progress events one decoded stdout line gives rise to. */
-export const progressOf = (decoded: DecodedLine, o: Observation): ReadonlyArray<RunProgress> => {
-  if (decoded._tag !== "Event") return []
+/** Appends to `into` the progress events one decoded stdout line gives rise to (usually none or one). */
+export const progressOf = (decoded: DecodedLine, o: Observation, into: Array<RunProgress>): void => {
+  if (decoded._tag !== "Event") return
   const e = decoded.event
-  const usage: RunProgress = {
-    _tag: "Usage",
-    turns: o.assistantMessages,
-    inputTokens: o.usage.inputTokens,
-    outputTokens: o.usage.outputTokens,
-    costUsd: o.costUsd
-  }
-  if (isSystemInit(e)) return [{ _tag: "SessionStarted", sessionId: e.session_id ?? null, model: e.model ?? null }]
-  if (isApiRetry(e)) {
-    return [{
+  if (isSystemInit(e)) {
+    into.push({ _tag: "SessionStarted", sessionId: e.session_id ?? null, model: e.model ?? null })
+  } else if (isApiRetry(e)) {
+    into.push({
       _tag: "ApiRetry",
       attempt: e.attempt ?? null,
       errorStatus: e.error_status ?? null,
       error: e.error ?? null,
       retryDelayMs: e.retry_delay_ms ?? null
-    }]
-  }
-  if (isAssistant(e)) {
-    const out: Array<RunProgress> = []
+    })
+  } else if (isAssistant(e)) {
     for (const block of e.message.content ?? []) {
-      if (block.type === "text" && block.text !== undefined && block.text !== "") out.push({ _tag: "AssistantText", text: block.text })
-      if (block.type === "tool_use") out.push({ _tag: "ToolUse", name: block.name ?? "?" })
+      if (block.type === "text" && block.text !== undefined && block.text !== "") into.push({ _tag: "AssistantText", text: block.text })
+      if (block.type === "tool_use") into.push({ _tag: "ToolUse", name: block.name ?? "?" })
     }
-    out.push(usage)
-    return out
-  }
-  if (isResult(e)) {
+    into.push({
+      _tag: "Usage",
+      turns: o.assistantMessages,
+      inputTokens: o.usage.inputTokens,
+      outputTokens: o.usage.outputTokens,
+      costUsd: o.costUsd
+    })
+  } else if (isResult(e)) {
     const u = e.usage
-    return [{
+    into.push({
       _tag: "Usage",
       turns: e.num_turns ?? o.assistantMessages,
       inputTokens: u?.input_tokens ?? o.usage.inputTokens,
       outputTokens: u?.output_tokens ?? o.usage.outputTokens,
       costUsd: e.total_cost_usd ?? null
-    }]
+    })
   }
-  return []
 }
 
 /** The flat summary stored with the record and printed by `--json`. `durationMs` is agentrun's wall clock. */

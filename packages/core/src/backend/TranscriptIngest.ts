@@ -14,11 +14,12 @@ import { progressOf } from "./RunSupervision.ts"
 
 /** What one batch of lines produced. */
 export interface IngestedBatch {
-  /** The lines, redacted (the original strings when they held no secret). */
+  /** The lines, redacted (the original strings when they held no secret): what the watchdog keeps as the last output. */
   readonly stored: ReadonlyArray<string>
   /**
-   * The batch's original bytes when they are exactly what must be stored (they held no secret):
-   * append these instead of encoding `stored` again. Null otherwise.
+   * What to append to the store when the splitter gave the batch's bytes: those bytes, with the
+   * lines that held a secret encoded again from their redacted text. Null otherwise (then `stored`
+   * is appended).
    */
   readonly storedBytes: Uint8Array | null
   readonly progress: ReadonlyArray<RunProgress>
@@ -37,18 +38,46 @@ export class TranscriptIngest {
   push(batch: LineBatch | ReadonlyArray<string>): IngestedBatch {
     const lines = "lines" in batch ? batch.lines : batch
     const bytes = "lines" in batch ? batch.bytes : null
-    const clean = bytes !== null && !this.redactor.mayContainSecret(bytes)
-    const stored: Array<string> = clean ? (lines as Array<string>) : new Array(lines.length)
     const progress: Array<RunProgress> = []
     let o = this.observation
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
       const decoded = decodeLine(line)
       o = observeLine(o, line, decoded)
-      for (const p of progressOf(decoded, o)) progress.push(p)
-      if (!clean) stored[i] = this.redactor.redact(line)
+      progressOf(decoded, o, progress)
     }
     this.observation = o
-    return { stored, storedBytes: clean ? bytes : null, progress }
+    if (bytes === null) return { stored: lines.map(this.redactor.redact), storedBytes: null, progress }
+    if (!this.redactor.mayContainSecret(bytes)) return { stored: lines, storedBytes: bytes, progress }
+    return { ...this.redactLines(lines, bytes), progress }
+  }
+
+  /**
+   * A batch that holds a secret somewhere: only the lines whose bytes hold one are redacted and
+   * encoded again; the bytes of the others are stored as they came.
+   */
+  private redactLines(lines: ReadonlyArray<string>, bytes: Uint8Array): Omit<IngestedBatch, "progress"> {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const stored = lines.slice()
+    const parts: Array<Uint8Array> = []
+    let copiedUpTo = 0
+    let start = 0
+    for (let i = 0; i < lines.length; i++) {
+      const end = buffer.indexOf(10, start)
+      // Not the bytes of these lines after all (LineBatch promises one newline per line).
+      if (end === -1) return { stored: lines.map(this.redactor.redact), storedBytes: null }
+      if (this.redactor.mayContainSecret(buffer.subarray(start, end))) {
+        const redacted = this.redactor.redact(lines[i]!)
+        if (redacted !== lines[i]) {
+          stored[i] = redacted
+          parts.push(buffer.subarray(copiedUpTo, start), Buffer.from(redacted, "utf8"))
+          copiedUpTo = end
+        }
+      }
+      start = end + 1
+    }
+    if (parts.length === 0) return { stored, storedBytes: bytes }
+    parts.push(buffer.subarray(copiedUpTo))
+    return { stored, storedBytes: Buffer.concat(parts) }
   }
 }

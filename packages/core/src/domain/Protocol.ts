@@ -161,11 +161,14 @@ export type DecodedLine =
 
 const decodeEvent = Schema.decodeUnknownOption(StreamEvent)
 
-const parseJson = (line: string): Option.Option<unknown> => {
+const notJson: unique symbol = Symbol("notJson")
+
+// No Option here: this runs once per stdout line, on the ingest hot path.
+const parseJson = (line: string): unknown => {
   try {
-    return Option.some(JSON.parse(line))
+    return JSON.parse(line)
   } catch {
-    return Option.none()
+    return notJson
   }
 }
 
@@ -186,8 +189,8 @@ export const decodeLine = (line: string, maxLength = 64 * 1024 * 1024): DecodedL
   // `{` — anything else cannot be a stream-json event, and skipping JSON.parse is cheap armour.
   if (first !== 123) return malformed(line, "not a JSON object")
   const parsed = parseJson(line)
-  if (Option.isNone(parsed)) return malformed(line, "not JSON")
-  const event = decodeEvent(parsed.value)
+  if (parsed === notJson) return malformed(line, "not JSON")
+  const event = decodeEvent(parsed)
   if (Option.isNone(event)) return malformed(line, "JSON object without a string `type`")
   return { _tag: "Event", event: event.value }
 }

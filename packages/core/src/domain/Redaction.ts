@@ -19,14 +19,16 @@ export const secretNamePattern = /KEY|TOKEN|SECRET|PASSWORD/i
  */
 export const minSecretLength = 6
 
+import { NeedleScreen } from "./NeedleScreen.ts"
+
 const shapedSecrets = [
   /sk-ant-[A-Za-z0-9_-]+/.source,
   /Bearer\s+[A-Za-z0-9._~+/=-]+/.source,
   // The `user:password` of a URL (a proxy or registry URL): the scheme and host stay readable.
   /(?<=:\/\/)[^\s/@:]*:[^\s/@]*(?=@)/.source
 ]
-/** A literal that every match of each shaped secret above contains. */
-const shapedSecretPrefixes = ["sk-ant-", "Bearer", "://"]
+/** Literals that every match of each shaped secret above contains (URL credentials: both). */
+const shapedSecretLiterals: ReadonlyArray<ReadonlyArray<string>> = [["sk-ant-"], ["Bearer"], ["://", "@"]]
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
@@ -36,8 +38,10 @@ export interface Redactor {
   readonly redact: (text: string) => string
   /**
    * False when `bytes` (UTF-8) certainly hold no secret, so they may be stored as they are: none
-   * of the secret values, `sk-ant-` or `Bearer` occurs in them. A cheap screen (a byte search per
-   * needle) that saves running the pattern over every line.
+   * of the secret values, `sk-ant-` or `Bearer` occurs in them, and `://` and `@` do not both.
+   * A cheap screen (one native byte search per needle: {@link NeedleScreen}) that saves running
+   * the pattern over every line. Meant for one stream's chunks in order: the screen tunes itself
+   * to the bytes it sees first.
    */
   readonly mayContainSecret: (bytes: Uint8Array) => boolean
   /** How many distinct secret values came from the environment (for tests and `doctor`). */
@@ -58,17 +62,16 @@ export const makeRedactor = (
   }
   const literal = [...values].sort((a, b) => b.length - a.length).map(escapeRegExp)
   const pattern = new RegExp([...literal, ...shapedSecrets].join("|"), "g")
-  // Every match of `pattern` contains one of these, so text without them needs no regex pass.
-  const candidates = [...values, ...shapedSecretPrefixes]
-  // A needle containing another needle is found whenever the other is: search only the shorter.
-  const needles = candidates.filter((n) => !candidates.some((m) => m !== n && n.includes(m)))
-  const byteNeedles = needles.map((n) => Buffer.from(n, "utf8"))
+  // Every match of `pattern` contains all the literals of one of these groups, so text without
+  // them needs no regex pass.
+  const groups = [...[...values].map((v) => [v]), ...shapedSecretLiterals]
+  const singles = groups.filter((g) => g.length === 1).map((g) => g[0]!)
+  // A value containing a single literal is found whenever that literal is: search only the shorter.
+  const needles = groups.filter((g) => g.length > 1 || !singles.some((m) => m !== g[0] && g[0]!.includes(m)))
+  const screen = new NeedleScreen(needles.map((g) => g.map((n) => Buffer.from(n, "utf8"))))
   return {
-    redact: (text) => (needles.some((n) => text.includes(n)) ? text.replace(pattern, redactedMarker) : text),
-    mayContainSecret: (bytes) => {
-      const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      return byteNeedles.some((n) => buffer.indexOf(n) !== -1)
-    },
+    redact: (text) => (needles.some((g) => g.every((n) => text.includes(n))) ? text.replace(pattern, redactedMarker) : text),
+    mayContainSecret: (bytes) => screen.includesAny(bytes),
     secretValues: values.size
   }
 }

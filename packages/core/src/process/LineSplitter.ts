@@ -22,7 +22,11 @@ export interface LineBatch {
   readonly bytes: Uint8Array | null
 }
 
-/** A stateful splitter; feed chunks in order, then call `end()`. */
+/**
+ * A stateful splitter; feed chunks in order, then call `end()`. The start of a line that continues
+ * in the next chunk is kept by reference, not copied: a chunk must not be written to after it was
+ * pushed (a Node stream's chunks never are: each read gets a buffer of its own).
+ */
 export class LineSplitter {
   private pending: Array<Buffer> = []
   private pendingBytes = 0
@@ -86,15 +90,15 @@ export class LineSplitter {
     const room = this.maxLineBytes - this.pendingBytes
     if (part.length > room) {
       if (room > 0) {
-        this.pending.push(Buffer.from(part.subarray(0, room)))
+        this.pending.push(part.subarray(0, room))
         this.pendingBytes += room
       }
       if (!this.dropping) this.truncatedLines++
       this.dropping = true
       return
     }
-    // Copy: the source chunk may be reused by the stream.
-    this.pending.push(Buffer.from(part))
+    // No copy: chunks are never written to after `push` (see the class doc).
+    this.pending.push(part)
     this.pendingBytes += part.length
   }
 

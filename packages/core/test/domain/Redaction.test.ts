@@ -48,6 +48,18 @@ describe("redaction screen", () => {
     assert.isTrue(r.mayContainSecret(Buffer.from("Authorization: Bearer abc\n")))
   })
 
+  it("stays exact once it has tuned itself to the stream, whichever URL literal it searches", () => {
+    for (const sample of ["mail a@b.c, @scope/pkg ".repeat(4000), "see https://example.com/x ".repeat(4000)]) {
+      const tuned = makeRedactor({ DB_PASSWORD: "p@ss:w0rd!", GH_TOKEN: "ghp_1234567890abcdef" })
+      assert.isFalse(tuned.mayContainSecret(Buffer.from(sample.replaceAll("ghp_", "ghq_"))))
+      for (const secret of ["p@ss:w0rd!", "ghp_1234567890abcdef", "x https://u:p@h", "sk-ant-zz", "Bearer zz"]) {
+        assert.isTrue(tuned.mayContainSecret(Buffer.from(`{"stdout":"${secret}"}\n`)), secret)
+        assert.notInclude(tuned.redact(secret), secret.includes("://") ? "u:p" : secret)
+      }
+      assert.isFalse(tuned.mayContainSecret(Buffer.from('{"stdout":"nothing here"}\n')))
+    }
+  })
+
   it("returns the very same string when there is nothing to redact", () => {
     const text = "plain line " + "x".repeat(100)
     assert.strictEqual(r.redact(text), text)
