@@ -14,6 +14,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import { ClaudeArgs } from "../ClaudeArgs.ts"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
+import { tuneHeapForFollowing } from "../HeapTuning.ts"
 import { runJson, verdictLine } from "../Output.ts"
 import { makeProgressView } from "../ProgressView.ts"
 import { readStdin } from "../Stdin.ts"
@@ -111,6 +112,8 @@ export const run = Command.make("run", flags, (input) =>
     const backend = yield* Backend
     // Listen before launching: the record names this process as the supervisor `cancel` signals.
     const firstSignal = yield* (yield* TerminationSignals).watch
+    // After start-up (which is faster with V8's defaults), before the agent's output flows.
+    yield* tuneHeapForFollowing
     const handle = yield* backend.launch(spec)
 
     const tty = process.stderr.isTTY === true

@@ -41,42 +41,68 @@ export class LineSplitter {
 
   /** Returns the complete lines in `chunk` (without their newline; a trailing `\r` is kept). */
   push(chunk: Buffer): Array<string> {
+    return this.pushBatch(chunk).lines as Array<string>
+  }
+
+  /**
+   * Like {@link push}, with the bytes of the complete lines (see {@link LineBatch}). A line that
+   * started in earlier chunks is copied once, together with the rest of this chunk's complete
+   * lines: that one buffer is both what its text is decoded from and the batch's bytes.
+   */
+  pushBatch(chunk: Buffer): LineBatch {
+    const last = chunk.lastIndexOf(10)
+    if (last === -1) {
+      if (!this.dropping) this.keep(chunk)
+      return { lines: [], bytes: null }
+    }
     const lines: Array<string> = []
-    let start = 0
-    for (;;) {
-      const nl = chunk.indexOf(10, start)
-      if (nl === -1) break
-      if (this.dropping) {
-        this.dropping = false
-        lines.push(this.flush())
-      } else if (this.pendingBytes === 0) {
-        if (nl - start > this.maxLineBytes) {
-          this.truncatedLines++
-          lines.push(chunk.toString("utf8", start, start + this.maxLineBytes))
-        } else {
-          lines.push(chunk.toString("utf8", start, nl))
-        }
+    const first = chunk.indexOf(10)
+    let cut: boolean
+    let bytes: Buffer
+    if (this.dropping || (this.pendingBytes > 0 && this.pendingBytes + first > this.maxLineBytes)) {
+      // The first line is cut: what was kept of it (at most maxLineBytes) is all of it.
+      if (!this.dropping) this.keep(chunk.subarray(0, first))
+      this.dropping = false
+      lines.push(this.flush())
+      this.splitInto(lines, chunk, first + 1, last + 1)
+      cut = true
+      bytes = chunk
+    } else if (this.pendingBytes > 0) {
+      const carried = this.pendingBytes
+      bytes = Buffer.allocUnsafe(carried + last + 1)
+      let at = 0
+      for (const part of this.pending) {
+        bytes.set(part, at)
+        at += part.length
+      }
+      bytes.set(chunk.subarray(0, last + 1), at)
+      this.pending = []
+      this.pendingBytes = 0
+      lines.push(bytes.toString("utf8", 0, carried + first))
+      cut = this.splitInto(lines, bytes, carried + first + 1, bytes.length)
+    } else {
+      bytes = chunk.subarray(0, last + 1)
+      cut = this.splitInto(lines, chunk, 0, last + 1)
+    }
+    if (last + 1 < chunk.length) this.keep(chunk.subarray(last + 1))
+    return { lines, bytes: cut ? null : bytes }
+  }
+
+  /** Pushes the lines of `buffer[from, to)`, which ends with a newline; true if one was cut. */
+  private splitInto(lines: Array<string>, buffer: Buffer, from: number, to: number): boolean {
+    let cut = false
+    for (let start = from; start < to;) {
+      const nl = buffer.indexOf(10, start)
+      if (nl - start > this.maxLineBytes) {
+        this.truncatedLines++
+        cut = true
+        lines.push(buffer.toString("utf8", start, start + this.maxLineBytes))
       } else {
-        this.keep(chunk.subarray(start, nl))
-        this.dropping = false
-        lines.push(this.flush())
+        lines.push(buffer.toString("utf8", start, nl))
       }
       start = nl + 1
     }
-    if (start < chunk.length && !this.dropping) this.keep(chunk.subarray(start))
-    return lines
-  }
-
-  /** Like {@link push}, with the bytes of the complete lines (see {@link LineBatch}). */
-  pushBatch(chunk: Buffer): LineBatch {
-    // A copy: `push` appends this chunk's first segment to `pending` before flushing it.
-    const pendingBefore = [...this.pending]
-    const wasDropping = this.dropping
-    const truncatedBefore = this.truncatedLines
-    const lines = this.push(chunk)
-    if (lines.length === 0 || wasDropping || this.truncatedLines !== truncatedBefore) return { lines, bytes: null }
-    const upToLastLine = chunk.subarray(0, chunk.lastIndexOf(10) + 1)
-    return { lines, bytes: pendingBefore.length === 0 ? upToLastLine : Buffer.concat([...pendingBefore, upToLastLine]) }
+    return cut
   }
 
   /** The last line if the stream did not end with a newline. */

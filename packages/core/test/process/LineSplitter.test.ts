@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { LineSplitter } from "../../src/process/LineSplitter.ts"
+import { prng } from "../../../../test/support/prng.ts"
 
 const feed = (splitter: LineSplitter, parts: ReadonlyArray<string | Buffer>) => {
   const out: Array<string> = []
@@ -50,5 +51,56 @@ describe("LineSplitter batches", () => {
     const s = new LineSplitter(8)
     assert.isNull(s.pushBatch(Buffer.from("0123456789abcdef\nok\n")).bytes)
     assert.isNotNull(s.pushBatch(Buffer.from("fine\n")).bytes)
+  })
+})
+
+describe("LineSplitter against a model", () => {
+  /** What the splitter must produce: every line, cut to `max` bytes (at a byte boundary, decoded as a whole). */
+  const model = (input: Buffer, max: number) => {
+    const out: Array<string> = []
+    const cutAt = new Set<number>()
+    let cut = 0
+    let start = 0
+    for (let nl = input.indexOf(10); nl !== -1; nl = input.indexOf(10, start)) {
+      if (nl - start > max) {
+        cut++
+        cutAt.add(out.length)
+      }
+      out.push(input.toString("utf8", start, Math.min(nl, start + max)))
+      start = nl + 1
+    }
+    if (start < input.length) {
+      if (input.length - start > max) cut++
+      out.push(input.toString("utf8", start, Math.min(input.length, start + max)))
+    }
+    return { lines: out, cut, cutAt }
+  }
+
+  it("gives the model's lines, cut count and (when nothing was cut) bytes for random inputs and chunkings", () => {
+    const rng = prng(11)
+    for (let round = 0; round < 300; round++) {
+      const max = 1 + Math.floor(rng() * 40)
+      const input = Buffer.from(
+        Array.from({ length: Math.floor(rng() * 30) }, () => "ab→é\r".slice(0, Math.floor(rng() * 5)).repeat(Math.floor(rng() * 12))).join("\n") +
+          (rng() < 0.5 ? "\n" : "")
+      )
+      const expected = model(input, max)
+      const s = new LineSplitter(max)
+      const lines: Array<string> = []
+      for (let off = 0; off < input.length;) {
+        const size = 1 + Math.floor(rng() * 50)
+        const batch = s.pushBatch(input.subarray(off, off + size))
+        if (batch.bytes !== null) {
+          assert.deepStrictEqual(batch.bytes.toString(), batch.lines.map((l) => `${l}\n`).join(""), `round ${round}`)
+        }
+        const hasCut = batch.lines.some((_, i) => expected.cutAt.has(lines.length + i))
+        assert.strictEqual(batch.bytes === null, batch.lines.length === 0 || hasCut, `bytes exactly when no line is cut, round ${round}`)
+        lines.push(...batch.lines)
+        off += size
+      }
+      lines.push(...s.end())
+      assert.deepStrictEqual(lines, expected.lines, `round ${round}, max ${max}`)
+      assert.strictEqual(s.truncatedLines, expected.cut, `round ${round}`)
+    }
   })
 })
