@@ -53,7 +53,7 @@ const GiB = 1024 * MiB
 
 const here = join(repoRoot, "test/bench")
 // The agentrun executable as users run it: the launcher of the bundled CLI (pnpm bench builds it first).
-const binTs = join(repoRoot, "packages/cli/agentrun.mjs")
+const binTs = join(repoRoot, "packages/cli/agentrun.cjs")
 const claudeExe = join(repoRoot, "node_modules/@anthropic-ai/claude-code/bin/claude.exe")
 /** The real Node 22 binary, not the sh shim in node_modules/.bin (signals and /proc must see node itself). */
 const nodeBinary = (() => {

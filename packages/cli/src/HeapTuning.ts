@@ -29,7 +29,18 @@ import * as NodeV8 from "node:v8"
  */
 export const followingHeapFlags: ReadonlyArray<string> = ["--semi-space-growth-factor=1", "--heap-growing-percent=50"]
 
+/** V8's defaults for {@link followingHeapFlags} (`node --v8-options`, V8 12.4). */
+export const defaultHeapFlags: ReadonlyArray<string> = ["--semi-space-growth-factor=2", "--heap-growing-percent=0"]
+
+/**
+ * Where the launcher (agentrun.cjs) collects the flags to set back before it saves a V8 code
+ * cache at exit: V8 rejects a cache made under other flags than those of the start reading it.
+ */
+const restoreRegistry = Symbol.for("agentrun.v8FlagsToRestoreBeforeCodeCache")
+
 /** Applies {@link followingHeapFlags} to this process's V8 heap. Never fails. */
 export const tuneHeapForFollowing: Effect.Effect<void> = Effect.sync(() => {
+  const restore = (globalThis as { [restoreRegistry]?: Array<string> })[restoreRegistry]
+  restore?.push(...defaultHeapFlags)
   for (const flag of followingHeapFlags) NodeV8.setFlagsFromString(flag)
 })

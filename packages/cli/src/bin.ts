@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// Cache compiled code across runs: agentrun's startup is mostly module loading.
-import "./compileCache.ts"
 /**
  * The `agentrun` executable: parses argv, wires every layer once, runs the command, and exits
  * with the code the command chose (README, "Exit codes").

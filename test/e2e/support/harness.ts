@@ -18,7 +18,7 @@ export const repoRoot = resolve(here, "../../..")
  * The agentrun executable as users run it (`pnpm -s agentrun` runs this): the launcher that runs
  * the bundled CLI, rebuilding it from the sources when they are newer.
  */
-export const agentrunBin = join(repoRoot, "packages/cli/agentrun.mjs")
+export const agentrunBin = join(repoRoot, "packages/cli/agentrun.cjs")
 
 /**
  * The real Node 22 binary. Not `node_modules/.bin/node`: that is a sh shim that runs node as a

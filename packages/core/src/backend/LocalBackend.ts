@@ -115,7 +115,8 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
         const stopRequest = yield* Deferred.make<StopRequest>()
         const events = yield* store.openEvents(runId)
         const stderrLog = yield* store.openStderr(runId)
-        const oomBefore = yield* table.oomKillCount
+        // Read while the agent starts, not before: it is only compared at the end.
+        const oomBeforeFiber = yield* Effect.forkScoped(table.oomKillCount)
 
         const finish = (
           observation: Observation,
@@ -128,6 +129,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
         ) =>
           Effect.gen(function*() {
             const endedAt = yield* nowMs
+            const oomBefore = yield* Fiber.join(oomBeforeFiber)
             const oomAfter = yield* table.oomKillCount
             const facts: RunFacts = {
               runtimeUnavailable,

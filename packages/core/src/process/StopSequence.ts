@@ -79,7 +79,7 @@ export class StopSequence extends Context.Service<StopSequence, StopSequenceShap
       const sweep = (rootPid: number, cookie?: RunCookie) =>
         Effect.gen(function*() {
           // One snapshot of the table serves the family and the cookie search.
-          const all = yield* table.list.pipe(Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>)))
+          const all = yield* table.listStatOnly.pipe(Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>)))
           const members = new Map<number, ProcessInfo>()
           for (const p of familyOf(all, rootPid, true)) members.set(p.pid, p)
           // Processes carrying the run's cookie, with their own sessions and descendants: a tool

@@ -313,6 +313,7 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
     clockTicksPerSecond: 100,
     info: (pid) => withNow(() => Option.fromUndefinedOr(entries.get(pid)?.info)),
     list: withNow(snapshot),
+    listStatOnly: withNow(() => snapshot().map((p) => ({ ...p, cmdline: [] }))),
     family: (pid: number, options?: FamilyOptions) => withNow(() => familyOf(snapshot(), pid, options?.includeRoot ?? false)),
     isAlive: (pid) => withNow(() => {
       const entry = entries.get(pid)

@@ -52,6 +52,13 @@ export interface ProcessTableShape {
   readonly list: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
 
   /**
+   * Like {@link list}, from `/proc/PID/stat` alone: every `cmdline` is empty. One read per process
+   * instead of two, for callers that need only ids, parents, groups, states and start times (the
+   * sweep at the end of every run). Fails with {@link ProcfsUnavailable}.
+   */
+  readonly listStatOnly: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
+
+  /**
    * Every process that belongs to the run rooted at `pid`, parents first: descendants by ppid
    * (transitively), plus every process whose session id or process group id equals `pid` (so a
    * double-forked grandchild reparented to init is still found; this works after the root itself

@@ -1,7 +1,8 @@
 /**
  * The run store: one folder per run under `$XDG_STATE_HOME/agentrun/runs/<runId>/` holding
- * `record.json` (rewritten atomically: write a temp file, fsync, rename), `events.jsonl` (the
- * agent's stream-json, append-only, redacted) and `stderr.log` (append-only, redacted).
+ * `record.json` (rewritten atomically: write a temp file, rename; the final record is fsynced
+ * before the rename), `events.jsonl` (the agent's stream-json, append-only, redacted) and
+ * `stderr.log` (append-only, redacted).
  *
  * Callers redact before calling; the store writes what it is given.
  *
@@ -98,7 +99,10 @@ const makeFsStore = (runsDir: string): RunStoreShape => {
         const fd = NodeFs.openSync(tmp, "w", 0o600)
         try {
           NodeFs.writeSync(fd, encodeRecord(record) + "\n")
-          NodeFs.fsyncSync(fd)
+          // A running record only matters while this machine is up (crash recovery reads it after
+          // a supervisor dies, not after a power loss, which ends the agent too): only the final
+          // record is forced to disk.
+          if (record.status !== "running") NodeFs.fsyncSync(fd)
         } finally {
           NodeFs.closeSync(fd)
         }

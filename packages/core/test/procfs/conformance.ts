@@ -11,7 +11,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import type { Layer, Scope } from "effect"
-import { isZombie } from "../../src/procfs/ProcessInfo.ts"
+import { isZombie, type ProcessInfo } from "../../src/procfs/ProcessInfo.ts"
 import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
 import { eventually } from "./realProcesses.ts"
 
@@ -103,6 +103,18 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
 
         const everyone = (yield* table.list).map((p) => p.pid)
         for (const pid of [outsider, leader, child, grandchild]) assert.include(everyone, pid)
+
+        // The stat-only listing: the same processes and facts, no command lines.
+        const statOnly = yield* table.listStatOnly
+        for (const pid of [outsider, leader, child, grandchild]) {
+          const full = (yield* table.list).find((p) => p.pid === pid)!
+          const light = statOnly.find((p) => p.pid === pid)
+          assert.isDefined(light, `pid ${pid}`)
+          const stable = (p: ProcessInfo) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, sid: p.sid, startTimeTicks: p.startTimeTicks, comm: p.comm })
+          assert.deepStrictEqual(stable(light!), stable(full))
+          assert.deepStrictEqual(light!.cmdline, [])
+        }
+        assert.deepStrictEqual(statOnly.map((p) => p.pid), [...statOnly.map((p) => p.pid)].sort((a, b) => a - b))
       })))
 
     it.live("kill delivers; once the process is gone it reports no-such-process", () =>
