@@ -33,10 +33,11 @@ const debug = process.env.AGENTRUN_DEBUG_STARTUP === "1"
 const flagsToRestore = []
 globalThis[Symbol.for("agentrun.v8FlagsToRestoreBeforeCodeCache")] = flagsToRestore
 
+// Plain concatenation, not path.join: normalising ~100 paths cost 2 ms of every start.
 const newestSource = (dir) => {
   let newest = 0
   for (const entry of NodeFs.readdirSync(dir, { withFileTypes: true })) {
-    const path = NodePath.join(dir, entry.name)
+    const path = `${dir}/${entry.name}`
     newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : NodeFs.statSync(path).mtimeMs)
   }
   return newest
@@ -52,10 +53,10 @@ const statOf = (path) => {
 
 const isStale = () => {
   const built = statOf(bundle)
-  const packagesDir = NodePath.join(__dirname, "..")
+  const packagesDir = NodePath.dirname(__dirname)
   const sourcesAt = Math.max(
-    newestSource(NodePath.join(packagesDir, "core", "src")),
-    newestSource(NodePath.join(packagesDir, "cli", "src")),
+    newestSource(`${packagesDir}/core/src`),
+    newestSource(`${packagesDir}/cli/src`),
     NodeFs.statSync(NodePath.join(__dirname, "build.mjs")).mtimeMs
   )
   return built === null || built.mtimeMs < sourcesAt

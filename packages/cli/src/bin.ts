@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `agentrun` executable: parses argv, wires every layer once, runs the command, and exits
  * with the code the command chose (README, "Exit codes").

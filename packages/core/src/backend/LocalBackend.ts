@@ -130,7 +130,8 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
           Effect.gen(function*() {
             const endedAt = yield* nowMs
             const oomBefore = yield* Fiber.join(oomBeforeFiber)
-            const oomAfter = yield* table.oomKillCount
+            // No count before (no cgroup v2 memory.events here): none after either.
+            const oomAfter = Option.isSome(oomBefore) ? yield* table.oomKillCount : Option.none<number>()
             const facts: RunFacts = {
               runtimeUnavailable,
               observation,

@@ -2,9 +2,11 @@
  * The real {@link ProcessTableShape}: Linux `/proc` (proc(5)) for reading, kill(2) (through
  * Node's `process.kill`) for signalling.
  *
- * All file reads are asynchronous on purpose: reading `/proc/PID/cmdline` of a process whose
- * memory map lock is held (often the very process that hangs) can block the reader, and a
- * synchronous read would freeze agentrun's event loop with it.
+ * Reads that can block are asynchronous on purpose: reading `/proc/PID/cmdline` (or `environ`,
+ * `io`...) of a process whose memory map lock is held (often the very process that hangs) can
+ * block the reader, and a synchronous read would freeze agentrun's event loop with it.
+ * `/proc/PID/stat` takes no such lock (fs/proc/array.c, do_task_stat) and is read synchronously,
+ * as are our own `/proc/self/auxv` and `/proc/stat`: thread-pool round trips cost more.
  *
  * @module
  */
@@ -168,8 +170,9 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
   const readInfo = (pid: number): Effect.Effect<Option.Option<ProcessInfo>> =>
     Effect.gen(function*() {
       if (!isPositiveInteger(pid)) return Option.none()
-      const statText = yield* Effect.option(readText(`/proc/${pid}/stat`))
-      const stat = Option.flatMap(statText, parseStat)
+      // stat synchronously (it cannot block: see listStatOnly), cmdline not (it can).
+      const statText = readStatSync(`/proc/${pid}/stat`, Buffer.allocUnsafe(4096))
+      const stat = statText === null ? Option.none() : parseStat(statText)
       if (Option.isNone(stat)) return Option.none()
       const cmdline = yield* readText(`/proc/${pid}/cmdline`).pipe(
         Effect.map(parseCmdline),
