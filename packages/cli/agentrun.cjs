@@ -12,8 +12,8 @@
  *
  * The cache lives in dist/code-cache/, one file per command and bundle build (V8 checks a
  * cache's source only by length: the file name carries the bundle's size and mtime). It is
- * written at exit when there was none or V8 rejected it, and never when the directory is not
- * writable. AGENTRUN_DEBUG_STARTUP=1 reports on stderr which cache was used.
+ * written when a start found none (or V8 rejected it) and the command then exited 0, never when
+ * the directory is not writable. AGENTRUN_DEBUG_STARTUP=1 reports on stderr which cache was used.
  */
 "use strict"
 const NodeFs = require("node:fs")
@@ -86,20 +86,24 @@ const run = () => {
     process.stderr.write(`agentrun: code cache ${cacheFile}: ${state}\n`)
   }
   if (cachedData === undefined || script.cachedDataRejected === true) {
-    process.once("exit", () => saveCodeCache(script, cacheFile, command))
+    // Only a command that went all the way (exit 0) has compiled what its next start needs: a
+    // usage error or an early failure would leave a cache of the error path, accepted ever after.
+    process.once("exit", (code) => {
+      if (code === 0) saveCodeCache(script, cacheFile, key)
+    })
   }
   const module = { exports: {} }
   script.runInThisContext().call(module.exports, module.exports, NodeModule.createRequire(bundle), module, bundle, NodePath.dirname(bundle))
 }
 
-/** Writes the code cache (atomically) and removes the command's caches of older builds. Never throws. */
-const saveCodeCache = (script, cacheFile, command) => {
+/** Writes the code cache (atomically) and removes the caches of older builds. Never throws. */
+const saveCodeCache = (script, cacheFile, key) => {
   try {
     for (const flag of flagsToRestore) NodeV8.setFlagsFromString(flag)
     const data = script.createCachedData()
     NodeFs.mkdirSync(cacheDir, { recursive: true })
     for (const name of NodeFs.readdirSync(cacheDir)) {
-      if (name.startsWith(`${command}.`)) NodeFs.rmSync(NodePath.join(cacheDir, name), { force: true })
+      if (!name.includes(`.${key}.`)) NodeFs.rmSync(NodePath.join(cacheDir, name), { force: true })
     }
     const temp = `${cacheFile}.${process.pid}.tmp`
     NodeFs.writeFileSync(temp, data)
