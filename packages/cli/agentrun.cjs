@@ -19,7 +19,6 @@
 const NodeFs = require("node:fs")
 const NodeModule = require("node:module")
 const NodePath = require("node:path")
-const NodeV8 = require("node:v8")
 const NodeVm = require("node:vm")
 
 const bundle = NodePath.join(__dirname, "dist", "agentrun.cjs")
@@ -97,16 +96,20 @@ const run = () => {
   // V8 drops the bytecode of functions unused for a while (bytecode flushing, at major GCs): a
   // long `run` (following 1 GiB took 9 s) then saved a cache without most start-up code, and every
   // later start compiled it again (+23 ms, measured). A CLI process never needs that memory back.
-  // Set only now: a flag changed before Node loads its built-in modules (the bundle requires them
-  // as it loads) makes Node's own code cache for them unusable (+10 ms, measured).
-  NodeV8.setFlagsFromString("--no-flush-bytecode")
-  flagsToRestore.push("--flush-bytecode")
+  // Not before the bundle is loaded: a flag changed before Node loads its built-in modules (the
+  // bundle requires them as it loads) makes Node's own code cache for them unusable (+10 ms).
+  // node:v8 takes 1.3 ms to load: that waits until the command is under way (no major GC, so no
+  // flushing, happens that soon).
+  setTimeout(() => {
+    process.getBuiltinModule("node:v8").setFlagsFromString("--no-flush-bytecode")
+    flagsToRestore.push("--flush-bytecode")
+  }, 100).unref()
 }
 
 /** Writes the code cache (atomically) and removes the caches of older builds. Never throws. */
 const saveCodeCache = (script, cacheFile, key) => {
   try {
-    for (const flag of flagsToRestore) NodeV8.setFlagsFromString(flag)
+    for (const flag of flagsToRestore) process.getBuiltinModule("node:v8").setFlagsFromString(flag)
     const data = script.createCachedData()
     NodeFs.mkdirSync(cacheDir, { recursive: true })
     for (const name of NodeFs.readdirSync(cacheDir)) {

@@ -112,9 +112,11 @@ export const run = Command.make("run", flags, (input) =>
     const backend = yield* Backend
     // Listen before launching: the record names this process as the supervisor `cancel` signals.
     const firstSignal = yield* (yield* TerminationSignals).watch
-    // After start-up (which is faster with V8's defaults), before the agent's output flows.
-    yield* tuneHeapForFollowing
     const handle = yield* backend.launch(spec)
+    // Once the agent has started (off the path to its spawn), before its output flows.
+    yield* Effect.forkChild(
+      handle.progress.pipe(Stream.takeUntil((p) => p._tag === "Started"), Stream.runDrain, Effect.andThen(tuneHeapForFollowing))
+    )
 
     const tty = process.stderr.isTTY === true
     const view = makeProgressView(process.stderr, tty)
