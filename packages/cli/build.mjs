@@ -40,17 +40,33 @@ const graphemeSegmenter = { segment: (text) => (graphemeSegmenterInstance ??= ne
 }
 
 /**
+ * Node built-ins the CLI only needs now and then: their namespace is a proxy that loads the
+ * module on first use. node:crypto (2.2 ms to load) serves temp-file names and bootstrap locks,
+ * node:readline (0.5 ms) effect/cli's prompts; both were loaded at every start, on the way to
+ * spawning claude. Every use of them is a property access inside a function (checked in the
+ * bundle: `Crypto.randomBytes`, `readline.createInterface`...), which the proxy serves.
+ */
+const deferredBuiltins = new Set(["node:crypto", "node:readline"])
+
+/**
  * In CommonJS output esbuild turns every `import * as X from "node:fs"` into its own
  * `__toESM(require("node:fs"), 1)`, which copies each of the module's properties into a new
  * object: 41 such copies of 9 built-in modules cost about 2 ms of every start. One namespace per
- * built-in, shared, is what an ES module loader would give anyway. The lines keep their count,
- * so the source map stays right to the line.
+ * built-in, shared, is what an ES module loader would give anyway ({@link deferredBuiltins} get a
+ * loading proxy instead). The lines keep their count, so the source map stays right to the line.
  */
 const shareBuiltinNamespaces = (code) => {
   const call = /__toESM\(require\("(node:[a-z_/]+)"\), 1\)/g
   if (!call.test(code)) return code
-  const helper = "var __builtinNamespaces = {}, __builtinNamespace = (id) => __builtinNamespaces[id] ??= __toESM(require(id), 1);"
-  return code.replace(call, (_, id) => `__builtinNamespace("${id}")`).replace(/^("use strict";)$/m, `$1 ${helper}`)
+  const helpers = [
+    "var __builtinNamespaces = {}, __builtinNamespace = (id) => __builtinNamespaces[id] ??= __toESM(require(id), 1);",
+    "var __deferredBuiltinNamespace = (id) => { const load = () => __builtinNamespace(id); return new Proxy({}, {",
+    "get: (_, key) => load()[key], has: (_, key) => key in load(), ownKeys: () => Reflect.ownKeys(load()),",
+    "getOwnPropertyDescriptor: (_, key) => { const d = Reflect.getOwnPropertyDescriptor(load(), key); return d && { ...d, configurable: true } } }) };"
+  ].join(" ")
+  return code
+    .replace(call, (_, id) => deferredBuiltins.has(id) ? `__deferredBuiltinNamespace("${id}")` : `__builtinNamespace("${id}")`)
+    .replace(/^("use strict";)$/m, `$1 ${helpers}`)
 }
 
 /**
