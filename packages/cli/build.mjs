@@ -40,7 +40,7 @@ const graphemeSegmenter = { segment: (text) => (graphemeSegmenterInstance ??= ne
 }
 
 /**
- * Node built-ins the CLI only needs now and then: their namespace is a proxy that loads the
+ * Node built-ins the CLI needs only now and then: their namespace is a proxy that loads the
  * module on first use. node:crypto (2.2 ms to load) serves temp-file names and bootstrap locks,
  * node:readline (0.5 ms) effect/cli's prompts; both were loaded at every start, on the way to
  * spawning claude. Every use of them is a property access inside a function (checked in the

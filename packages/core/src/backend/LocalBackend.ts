@@ -74,7 +74,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
     const bootstrap = yield* Bootstrap
     const catalog = yield* RunCatalog
     const hostname = NodeOs.hostname()
-    const supervisorTicks = yield* table.info(process.pid).pipe(
+    const supervisorTicks = yield* table.stat(process.pid).pipe(
       Effect.map(Option.match({ onNone: () => null, onSome: (p) => p.startTimeTicks })),
       Effect.catch(() => Effect.succeed(null))
     )
@@ -115,8 +115,9 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
         const stopRequest = yield* Deferred.make<StopRequest>()
         const events = yield* store.openEvents(runId)
         const stderrLog = yield* store.openStderr(runId)
-        // Read while the agent starts, not before: it is only compared at the end.
-        const oomBeforeFiber = yield* Effect.forkScoped(table.oomKillCount)
+        // The cgroup's OOM-kill count when the agent started: read while it starts (set below, once
+        // spawned), off the path to its spawn; none when there never was an agent.
+        let oomBefore: Effect.Effect<Option.Option<number>> = Effect.succeed(Option.none())
 
         const finish = (
           observation: Observation,
@@ -129,9 +130,9 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
         ) =>
           Effect.gen(function*() {
             const endedAt = yield* nowMs
-            const oomBefore = yield* Fiber.join(oomBeforeFiber)
-            // No count before (no cgroup v2 memory.events here): none after either.
-            const oomAfter = Option.isSome(oomBefore) ? yield* table.oomKillCount : Option.none<number>()
+            const before = yield* oomBefore
+            // No count before (no cgroup v2 memory.events here, or no agent): none after either.
+            const oomAfter = Option.isSome(before) ? yield* table.oomKillCount : Option.none<number>()
             const facts: RunFacts = {
               runtimeUnavailable,
               observation,
@@ -139,8 +140,8 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
               exit,
               spawnFailure,
               action,
-              oomKills: Option.isSome(oomBefore) && Option.isSome(oomAfter)
-                ? { before: oomBefore.value, after: oomAfter.value }
+              oomKills: Option.isSome(before) && Option.isSome(oomAfter)
+                ? { before: before.value, after: oomAfter.value }
                 : null,
               maxTurns: spec.maxTurns
             }
@@ -222,7 +223,8 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
             yield* finish(emptyObservation, [], null, { path: e.path, reason: e.reason, errno: e.errno, detail: e.detail }, { _tag: "None" }, baseRecord)
           } else {
             const agent: AgentHandle = spawned.success
-            const agentTicks = yield* table.info(agent.pid).pipe(
+            oomBefore = Fiber.join(yield* Effect.forkScoped(table.oomKillCount))
+            const agentTicks = yield* table.stat(agent.pid).pipe(
               Effect.map(Option.match({ onNone: () => null, onSome: (p) => p.startTimeTicks })),
               Effect.catch(() => Effect.succeed(null))
             )

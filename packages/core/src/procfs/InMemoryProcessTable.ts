@@ -312,6 +312,7 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
   const table: ProcessTableShape = {
     clockTicksPerSecond: 100,
     info: (pid) => withNow(() => Option.fromUndefinedOr(entries.get(pid)?.info)),
+    stat: (pid) => withNow(() => Option.map(Option.fromUndefinedOr(entries.get(pid)?.info), (p) => ({ ...p, cmdline: [] }))),
     list: withNow(snapshot),
     listStatOnly: withNow(() => snapshot().map((p) => ({ ...p, cmdline: [] }))),
     family: (pid: number, options?: FamilyOptions) => withNow(() => familyOf(snapshot(), pid, options?.includeRoot ?? false)),

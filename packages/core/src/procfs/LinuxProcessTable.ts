@@ -183,6 +183,13 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
 
   const info = (pid: number) => Effect.andThen(requireProcfs, readInfo(pid))
 
+  const stat = (pid: number) =>
+    Effect.andThen(requireProcfs, Effect.sync(() => {
+      if (!isPositiveInteger(pid)) return Option.none<ProcessInfo>()
+      const text = readStatSync(`/proc/${pid}/stat`, Buffer.allocUnsafe(4096))
+      return Option.map(text === null ? Option.none() : parseStat(text), (fields) => toProcessInfo(fields, [], clock))
+    }))
+
   const list: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> = Effect.gen(function*() {
     yield* requireProcfs
     const entries = yield* readDir("/proc").pipe(
@@ -414,6 +421,7 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
   return {
     clockTicksPerSecond: ticksPerSecond,
     info,
+    stat,
     list,
     listStatOnly,
     family,

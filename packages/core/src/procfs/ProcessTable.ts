@@ -48,6 +48,12 @@ export interface ProcessTableShape {
    */
   info(pid: number): Effect.Effect<Option.Option<ProcessInfo>, ProcfsUnavailable>
 
+  /**
+   * Like {@link info}, from `/proc/PID/stat` alone (`cmdline` empty): synchronous and never
+   * blocking, for callers that need ids, state or the start time (a run's supervisor and agent).
+   */
+  stat(pid: number): Effect.Effect<Option.Option<ProcessInfo>, ProcfsUnavailable>
+
   /** Every process visible in `/proc`, by ascending pid. Fails with {@link ProcfsUnavailable}. */
   readonly list: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
 

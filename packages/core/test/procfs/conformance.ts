@@ -74,6 +74,7 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
       run(Effect.gen(function*() {
         const table = yield* ProcessTable
         assert.isTrue(Option.isNone(yield* table.info(absentPid)))
+        assert.isTrue(Option.isNone(yield* table.stat(absentPid)))
         assert.isFalse(yield* table.isAlive(absentPid))
         assert.isFalse(yield* table.startTimeMatches(absentPid, 1))
         assert.strictEqual(yield* table.kill(absentPid, "SIGTERM"), "no-such-process")
@@ -115,6 +116,12 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
           assert.deepStrictEqual(light!.cmdline, [])
         }
         assert.deepStrictEqual(statOnly.map((p) => p.pid), [...statOnly.map((p) => p.pid)].sort((a, b) => a - b))
+
+        // One process from its stat alone: the same facts as info, no command line.
+        const one = Option.getOrThrow(yield* table.stat(child))
+        const full = Option.getOrThrow(yield* table.info(child))
+        assert.deepStrictEqual({ pid: one.pid, ppid: one.ppid, sid: one.sid, startTimeTicks: one.startTimeTicks }, { pid: full.pid, ppid: full.ppid, sid: full.sid, startTimeTicks: full.startTimeTicks })
+        assert.deepStrictEqual(one.cmdline, [])
       })))
 
     it.live("kill delivers; once the process is gone it reports no-such-process", () =>
