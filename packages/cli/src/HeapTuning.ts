@@ -12,8 +12,9 @@
  * below the 130 MB/s agentrun still sustains.
  *
  * Both flags are read by V8 at each collection, so they take effect when set at run time (tested
- * in HeapTuning.test.ts): `run` sets them once the agent has started, before its output flows. The CLI sets them for its own process only; the core never does (an
- * embedding such as the VS Code extension host owns its heap).
+ * in HeapTuning.test.ts): `run` sets them once the agent has started, before its output flows.
+ * The CLI sets them for its own process only; the core never does (an embedding such as the VS
+ * Code extension host owns its heap).
  *
  * @module
  */
