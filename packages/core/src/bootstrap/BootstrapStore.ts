@@ -20,12 +20,14 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { AgentrunPaths } from "../paths/AgentrunPaths.ts"
+import { parseStat } from "../procfs/ProcessInfo.ts"
 import type { Phase, Runtime } from "./codes.ts"
 
 /** The content of a sentinel: who builds, since when, last sign of life. */
@@ -101,10 +103,8 @@ const telemetryMaxBytes = 1024 * 1024
 /** The process start time of `pid` from `/proc/<pid>/stat` (field 22), or null. */
 export const processStartTime = (pid: number): string | null => {
   try {
-    const stat = NodeFs.readFileSync(`/proc/${pid}/stat`, "utf8")
-    // Field 2 (comm) may contain spaces and parentheses: split after its closing ')'.
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    return rest[19] ?? null
+    const stat = parseStat(NodeFs.readFileSync(`/proc/${pid}/stat`, "utf8"))
+    return Option.isSome(stat) ? String(stat.value.startTimeTicks) : null
   } catch {
     return null
   }

@@ -18,7 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { StopReport, StopStep } from "../domain/Evidence.ts"
 import { familyOf } from "../procfs/ProcessFamily.ts"
-import type { ProcessInfo } from "../procfs/ProcessInfo.ts"
+import { isZombie, type ProcessInfo } from "../procfs/ProcessInfo.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import type { AgentHandle } from "./AgentProcess.ts"
 
@@ -98,7 +98,7 @@ export class StopSequence extends Context.Service<StopSequence, StopSequenceShap
           }
           const signalled: Array<number> = []
           for (const p of members.values()) {
-            if (p.state === "Z" || p.state === "X") continue
+            if (isZombie(p)) continue
             const delivered = yield* table.kill(p.pid, "SIGKILL").pipe(Effect.catch(() => Effect.succeed("no-such-process" as const)))
             if (delivered === "delivered") signalled.push(p.pid)
           }

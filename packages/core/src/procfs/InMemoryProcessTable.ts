@@ -315,7 +315,8 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
     stat: (pid) => withNow(() => Option.map(Option.fromUndefinedOr(entries.get(pid)?.info), (p) => ({ ...p, cmdline: [] }))),
     list: withNow(snapshot),
     listStatOnly: withNow(() => snapshot().map((p) => ({ ...p, cmdline: [] }))),
-    family: (pid: number, options?: FamilyOptions) => withNow(() => familyOf(snapshot(), pid, options?.includeRoot ?? false)),
+    family: (pid: number, options?: FamilyOptions) =>
+      withNow(() => familyOf(snapshot().map((p) => ({ ...p, cmdline: [] })), pid, options?.includeRoot ?? false)),
     isAlive: (pid) => withNow(() => {
       const entry = entries.get(pid)
       return entry !== undefined && !isZombie(entry.info)

@@ -20,7 +20,7 @@ import { parseTcpTable, parseUnixTable, formatEndpoint } from "./NetSockets.ts"
 import type { TcpRow, UnixRow } from "./NetSockets.ts"
 import { familyOf } from "./ProcessFamily.ts"
 import { isZombie, parseBootTime, parseCmdline, parseStat, stateMeaning, toProcessInfo } from "./ProcessInfo.ts"
-import type { BootClock, ProcessInfo } from "./ProcessInfo.ts"
+import type { BootClock, ProcessInfo, StatFields } from "./ProcessInfo.ts"
 import { classifyFdTarget, parseFdAccess, parseIo } from "./ProcessInspection.ts"
 import type { FdsEvidence, OpenFd, ProcessInspection, SocketDetail, ThreadState, ThreadsEvidence } from "./ProcessInspection.ts"
 import { parseProcStatus } from "./ProcStatus.ts"
@@ -41,7 +41,21 @@ const errnoCode = (cause: unknown): string => {
 const readText = (path: string): Effect.Effect<string, ReadFailure> =>
   Effect.tryPromise({ try: () => NodeFs.readFile(path, "utf8"), catch: (cause) => ({ path, code: errnoCode(cause) }) })
 
-/** One `/proc/PID/stat` (always under 4 KiB: proc(5) bounds every field), or null when it is gone. */
+/** Reused by every synchronous stat read (they cannot interleave). */
+const statBuffer = Buffer.allocUnsafe(4096)
+
+/**
+ * One `/proc/PID/stat` or `/proc/PID/task/TID/stat`, parsed; none when it is gone or unreadable.
+ * Synchronous on purpose, unlike the reads that can block: a stat file takes no lock of the
+ * target's memory map (fs/proc/array.c, do_task_stat), so it cannot hang on a hung process, and
+ * ~80 sync reads take about 1 ms where as many promises take several.
+ */
+const readStat = (path: string): Option.Option<StatFields> => {
+  const text = readStatSync(path, statBuffer)
+  return text === null ? Option.none() : parseStat(text)
+}
+
+/** One stat file's text (always under 4 KiB: proc(5) bounds every field), or null when it is gone. */
 const readStatSync = (path: string, buffer: Buffer): string | null => {
   let fd: number
   try {
@@ -69,7 +83,8 @@ const describeFailure = (failure: ReadFailure): string => `${failure.code} readi
 /**
  * The kernel's clock tick rate: `AT_CLKTCK` (type 17) in `/proc/self/auxv`, the value glibc's
  * sysconf(`_SC_CLK_TCK`) returns (getauxval(3)); pairs of native-endian machine words. Read
- * from our own process instead of spawning `getconf CLK_TCK` at every start. 100 when unreadable.
+ * from our own process instead of spawning `getconf CLK_TCK` at every start. Null when absent
+ * (the caller then assumes 100).
  */
 export const parseAuxvClockTicks = (auxv: Uint8Array, wordBytes: 4 | 8 = 8): number | null => {
   const view = new DataView(auxv.buffer, auxv.byteOffset, auxv.byteLength)
@@ -170,9 +185,8 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
   const readInfo = (pid: number): Effect.Effect<Option.Option<ProcessInfo>> =>
     Effect.gen(function*() {
       if (!isPositiveInteger(pid)) return Option.none()
-      // stat synchronously (it cannot block: see listStatOnly), cmdline not (it can).
-      const statText = readStatSync(`/proc/${pid}/stat`, Buffer.allocUnsafe(4096))
-      const stat = statText === null ? Option.none() : parseStat(statText)
+      // stat synchronously (it cannot block), cmdline not (it can).
+      const stat = readStat(`/proc/${pid}/stat`)
       if (Option.isNone(stat)) return Option.none()
       const cmdline = yield* readText(`/proc/${pid}/cmdline`).pipe(
         Effect.map(parseCmdline),
@@ -183,12 +197,11 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
 
   const info = (pid: number) => Effect.andThen(requireProcfs, readInfo(pid))
 
-  const stat = (pid: number) =>
-    Effect.andThen(requireProcfs, Effect.sync(() => {
-      if (!isPositiveInteger(pid)) return Option.none<ProcessInfo>()
-      const text = readStatSync(`/proc/${pid}/stat`, Buffer.allocUnsafe(4096))
-      return Option.map(text === null ? Option.none() : parseStat(text), (fields) => toProcessInfo(fields, [], clock))
-    }))
+  /** stat without the availability check. */
+  const readStatInfo = (pid: number): Option.Option<ProcessInfo> =>
+    isPositiveInteger(pid) ? Option.map(readStat(`/proc/${pid}/stat`), (fields) => toProcessInfo(fields, [], clock)) : Option.none()
+
+  const stat = (pid: number) => Effect.andThen(requireProcfs, Effect.sync(() => readStatInfo(pid)))
 
   const list: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> = Effect.gen(function*() {
     yield* requireProcfs
@@ -207,9 +220,6 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
     return infos.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
   })
 
-  // Synchronous on purpose, unlike every other read here: /proc/PID/stat takes no lock of the
-  // target's memory map (fs/proc/array.c, do_task_stat), so it cannot block on a hung process,
-  // and ~80 sync reads take about 1 ms where as many promises take several.
   const listStatOnly: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> = Effect.gen(function*() {
     yield* requireProcfs
     const entries = yield* Effect.try({
@@ -223,26 +233,24 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
         })
     })
     const out: Array<ProcessInfo> = []
-    const buffer = Buffer.allocUnsafe(4096)
     for (const name of entries) {
       if (!/^\d+$/.test(name)) continue
-      const stat = readStatSync(`/proc/${name}/stat`, buffer)
-      const fields = stat === null ? Option.none() : parseStat(stat)
-      if (Option.isSome(fields)) out.push(toProcessInfo(fields.value, [], clock))
+      const info = readStatInfo(Number(name))
+      if (Option.isSome(info)) out.push(info.value)
     }
     return out.sort((a, b) => a.pid - b.pid)
   })
 
   const family = (pid: number, options?: FamilyOptions) =>
-    Effect.map(list, (all) => familyOf(all, pid, options?.includeRoot ?? false))
+    Effect.map(listStatOnly, (all) => familyOf(all, pid, options?.includeRoot ?? false))
 
   const isAlive = (pid: number): Effect.Effect<boolean, ProcfsUnavailable> =>
     unavailable === undefined
-      ? Effect.map(readInfo(pid), Option.match({ onNone: () => false, onSome: (p) => !isZombie(p) }))
+      ? Effect.sync(() => Option.match(readStatInfo(pid), { onNone: () => false, onSome: (p) => !isZombie(p) }))
       : Effect.map(Effect.exit(sendSignalZero(pid)), (exit) => exit._tag === "Success" && exit.value)
 
   const startTimeMatches = (pid: number, startTimeTicks: number) =>
-    Effect.map(info(pid), Option.match({ onNone: () => false, onSome: (p) => p.startTimeTicks === startTimeTicks }))
+    Effect.map(stat(pid), Option.match({ onNone: () => false, onSome: (p) => p.startTimeTicks === startTimeTicks }))
 
   const readThreads = (pid: number): Effect.Effect<ThreadsEvidence> =>
     readDir(`/proc/${pid}/task`).pipe(
@@ -251,7 +259,7 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
           tids.filter((t) => /^\d+$/.test(t)).map(Number).sort((a, b) => a - b),
           (tid) =>
             Effect.gen(function*() {
-              const stat = Option.flatMap(yield* Effect.option(readText(`/proc/${pid}/task/${tid}/stat`)), parseStat)
+              const stat = readStat(`/proc/${pid}/task/${tid}/stat`)
               if (Option.isNone(stat)) return Option.none<ThreadState>()
               const wchanText = yield* readText(`/proc/${pid}/task/${tid}/wchan`).pipe(
                 Effect.map((w) => w.trim()),
@@ -368,7 +376,7 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
       )
       // ENOENT for every thread while the task dir exists: the kernel has no `children` file.
       if (texts.length > 0 && texts.every((r) => r._tag === "Failure" && r.failure.code === "ENOENT")) {
-        const all = yield* list
+        const all = yield* listStatOnly
         return all.filter((p) => p.ppid === pid).map((p) => p.pid)
       }
       const pids = new Set<number>()
@@ -380,10 +388,10 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
 
   const withEnvironment = (name: string, value: string, among?: ReadonlyArray<ProcessInfo>) =>
     Effect.gen(function*() {
-      const all = among ?? (yield* list)
+      const all = among ?? (yield* listStatOnly)
       const needle = `${name}=${value}`
       const matches = yield* Effect.forEach(
-        all.filter((p) => p.state !== "Z" && p.state !== "X"),
+        all.filter((p) => !isZombie(p)),
         (p) =>
           readText(`/proc/${p.pid}/environ`).pipe(
             Effect.map((environ) => environ.split("\0").includes(needle) ? [p] : []),

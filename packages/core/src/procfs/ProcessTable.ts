@@ -69,7 +69,8 @@ export interface ProcessTableShape {
    * (transitively), plus every process whose session id or process group id equals `pid` (so a
    * double-forked grandchild reparented to init is still found; this works after the root itself
    * has exited). The root is excluded unless `options.includeRoot`. Zombies are included (check
-   * their `state`). Computed from one snapshot of the table: processes may come and go meanwhile.
+   * their `state`). Computed from one snapshot of the table ({@link listStatOnly}: command lines
+   * are empty; {@link inspect} a member for its own): processes may come and go meanwhile.
    * Fails with {@link ProcfsUnavailable}.
    */
   family(pid: number, options?: FamilyOptions): Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
@@ -115,8 +116,8 @@ export interface ProcessTableShape {
    * The direct children of `pid`, by ascending pid: the union of every thread's
    * `/proc/PID/task/TID/children` (proc(5); a child belongs to the thread that forked it). Where
    * the kernel lacks that file (CONFIG_PROC_CHILDREN off) it falls back to scanning the table for
-   * `ppid == pid`. Empty when `pid` is gone. Cheap enough for the hang watchdog's sampling (one
-   * small read per thread). Fails with {@link ProcfsUnavailable}.
+   * `ppid == pid` (a stat-only listing). Empty when `pid` is gone. Cheap enough for the hang
+   * watchdog's sampling (one small read per thread). Fails with {@link ProcfsUnavailable}.
    */
   children(pid: number): Effect.Effect<ReadonlyArray<number>, ProcfsUnavailable>
 
@@ -154,7 +155,7 @@ export interface ProcessTableShape {
 /** The process table service. See the module documentation. */
 export class ProcessTable extends Context.Service<ProcessTable, ProcessTableShape>()("agentrun/ProcessTable") {
   /**
-   * The real table. Built once: runs `getconf CLK_TCK` (default 100 if that fails) and reads
+   * The real table. Built once: reads `CLK_TCK` from `/proc/self/auxv` (100 if that fails) and
    * `btime` from `/proc/stat`. Never fails to build: if `/proc` is unreadable the methods fail
    * with {@link ProcfsUnavailable} instead.
    */

@@ -18,15 +18,21 @@ export const unknownExit: ExitStatus = { exitCode: null, signal: null }
 export const foreignPollMs = 100
 
 /**
+ * Whether `pid` is live and, when `startTimeTicks` is known, still the same process (not a reused
+ * pid). False when the process table cannot tell.
+ */
+export const processAlive = (table: ProcessTableShape, pid: number, startTimeTicks: number | null): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    if (!(yield* table.isAlive(pid))) return false
+    return startTimeTicks === null ? true : yield* table.startTimeMatches(pid, startTimeTicks)
+  }).pipe(Effect.catch(() => Effect.succeed(false)))
+
+/**
  * Wraps a pid we did not spawn. `startTimeTicks` guards against pid reuse: once the pid belongs
  * to another process, the agent counts as gone and is never signalled.
  */
 export const foreignAgent = (table: ProcessTableShape, pid: number, startTimeTicks: number | null): AgentHandle => {
-  const alive = Effect.gen(function*() {
-    const live = yield* table.isAlive(pid)
-    if (!live) return false
-    return startTimeTicks === null ? true : yield* table.startTimeMatches(pid, startTimeTicks)
-  }).pipe(Effect.catch(() => Effect.succeed(false)))
+  const alive = processAlive(table, pid, startTimeTicks)
   const exited = Effect.map(alive, (a) => (a ? null : unknownExit))
   const exit: Effect.Effect<ExitStatus> = Effect.gen(function*() {
     while (yield* alive) yield* Effect.sleep(foreignPollMs)

@@ -19,7 +19,7 @@ import type { RunRecord } from "../domain/Run.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import { runCookieName, StopSequence } from "../process/StopSequence.ts"
 import { RunNotFound, RunStore, type RunStoreError } from "../store/RunStore.ts"
-import { foreignAgent } from "./ForeignAgent.ts"
+import { foreignAgent, processAlive } from "./ForeignAgent.ts"
 
 /** The run is not running: nothing to cancel. */
 export class RunNotRunning extends Schema.TaggedError<RunNotRunning>()("RunNotRunning", {
@@ -78,11 +78,8 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
       const hostname = NodeOs.hostname()
       const now = Effect.clockWith((c) => c.currentTimeMillis)
 
-      const processAlive = (pid: number | null, ticks: number | null) =>
-        pid === null ? Effect.succeed(false) : Effect.gen(function*() {
-          if (!(yield* table.isAlive(pid))) return false
-          return ticks === null ? true : yield* table.startTimeMatches(pid, ticks)
-        }).pipe(Effect.catch(() => Effect.succeed(false)))
+      const recordedAgentAlive = (record: RunRecord) =>
+        record.agent.pid === null ? Effect.succeed(false) : processAlive(table, record.agent.pid, record.agent.startTimeTicks)
 
       /** Why the supervisor counts as dead, or null while it lives. */
       const supervisorGone = (record: RunRecord) =>
@@ -100,7 +97,7 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
           if (record.status !== "running" || record.supervisor.hostname !== hostname) return record
           const reason = yield* supervisorGone(record)
           if (reason === null) return record
-          const agentAlive = yield* processAlive(record.agent.pid, record.agent.startTimeTicks)
+          const agentAlive = yield* recordedAgentAlive(record)
           const outcome = new Interrupted({
             message: `The agentrun process supervising this run (pid ${record.supervisor.pid}) died mid-run${
               agentAlive ? `; the agent (pid ${record.agent.pid}) is still running: \`agentrun cancel ${record.runId}\` stops it` : ""
@@ -127,7 +124,7 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
       const cancel = (runId: string) =>
         Effect.gen(function*() {
           const record = yield* get(runId)
-          const agentAlive = yield* processAlive(record.agent.pid, record.agent.startTimeTicks)
+          const agentAlive = yield* recordedAgentAlive(record)
           if (record.status === "running") {
             const delivered = yield* table.kill(record.supervisor.pid, cancelRequestSignal).pipe(
               Effect.catch(() => Effect.succeed("no-such-process" as const))

@@ -11,6 +11,7 @@
 import type { HangDetection, WaitingOn } from "../domain/Failures.ts"
 import type { Redactor } from "../domain/Redaction.ts"
 import type { ProcessInspection, SocketDetail } from "../procfs/ProcessInspection.ts"
+import { isZombie } from "../procfs/ProcessInfo.ts"
 
 /** One process of the run in the dump. CPU in clock ticks (`clockTicksPerSecond` in the dump). */
 export interface DumpProcess {
@@ -153,7 +154,7 @@ export const matchesEndpoint = (remote: string, endpoints: ReadonlyArray<ApiEndp
 /** TCP states in which a connection is open (or opening) to its peer. */
 const openStates = new Set(["ESTABLISHED", "SYN_SENT", "SYN_RECV", "CLOSE_WAIT"])
 
-const isAlive = (p: ProcessInspection): boolean => p.info.state !== "Z" && p.info.state !== "X"
+const isAlive = (p: ProcessInspection): boolean => !isZombie(p.info)
 
 /**
  * What the stuck agent waits on (issue 4): a tool subprocess alive → `tool-process`, naming the

@@ -1,7 +1,7 @@
 /**
  * Reads one {@link WatchSample} of a running agent: the CPU of its process tree and of the agent
- * itself, and its rchar. On Linux from /proc through the {@link ProcessTable} (`info` = proc(5)
- * stat fields 14-15 utime/stime, `children` = task/TID/children, `io` = /proc/PID/io); elsewhere
+ * itself, and its rchar. On Linux from /proc through the {@link ProcessTable} (`stat` = proc(5)
+ * stat fields 14-15 utime/stime, never the command line, whose read can block on a hung agent; `children` = task/TID/children, `io` = /proc/PID/io); elsewhere
  * (no /proc) from `ps -A -o pid=,ppid=,time=` (POSIX ps(1); one-second resolution, no rchar).
  * Never fails: what cannot be read is null, and the reason is listed once in `unavailable`.
  *
@@ -11,6 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as NodeChildProcess from "node:child_process"
+import { isZombie } from "../procfs/ProcessInfo.ts"
 import type { ProcessTableShape } from "../procfs/ProcessTable.ts"
 import type { WatchSample } from "./Detection.ts"
 import { accumulateTreeCpu, type CpuReading, descendantsOf, parsePsRows, type TreeCpuState } from "./TreeCpu.ts"
@@ -56,7 +57,7 @@ export const makeSampler = (table: ProcessTableShape, pid: number): Sampler => {
   const msPerTick = 1000 / table.clockTicksPerSecond
 
   const procfsSample = Effect.gen(function*() {
-    const agent = yield* table.info(pid)
+    const agent = yield* table.stat(pid)
     if (Option.isNone(agent)) return { tree: null, agentCpuMs: null, rchar: null }
     const walk = samplesTaken++ % treeWalkEvery === 0
     const members: Array<number> = walk ? [] : [...lastDescendants]
@@ -71,7 +72,7 @@ export const makeSampler = (table: ProcessTableShape, pid: number): Sampler => {
         queue.push(k)
       }
     }
-    const infos = yield* Effect.forEach(members, (p) => table.info(p), { concurrency: 8 })
+    const infos = yield* Effect.forEach(members, (p) => table.stat(p))
     const readings: Array<CpuReading> = [{
       pid,
       startId: agent.value.startTimeTicks,
@@ -81,7 +82,7 @@ export const makeSampler = (table: ProcessTableShape, pid: number): Sampler => {
     for (const info of infos) {
       if (Option.isNone(info)) continue
       readings.push({ pid: info.value.pid, startId: info.value.startTimeTicks, cpuMs: (info.value.utimeTicks + info.value.stimeTicks) * msPerTick })
-      if (info.value.state !== "Z" && info.value.state !== "X") live.push(info.value.pid)
+      if (!isZombie(info.value)) live.push(info.value.pid)
     }
     lastDescendants = live
     const io = yield* table.io(pid)

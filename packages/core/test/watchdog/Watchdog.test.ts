@@ -151,6 +151,7 @@ describe("Watchdog without /proc (ps fallback)", () => {
       ProcessTable.of({
         ...real,
         info: () => Effect.fail(noProc),
+        stat: () => Effect.fail(noProc),
         list: Effect.fail(noProc),
         family: () => Effect.fail(noProc),
         children: () => Effect.fail(noProc),
