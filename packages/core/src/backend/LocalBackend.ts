@@ -19,6 +19,7 @@ import * as Stream from "effect/Stream"
 import * as NodeOs from "node:os"
 import type { ExitStatus } from "../domain/ExitStatus.ts"
 import { emptyObservation, type Observation } from "../domain/Observation.ts"
+import { detachedPrefix } from "../domain/Prefix.ts"
 import { makeRedactor } from "../domain/Redaction.ts"
 import { claudeArgv, defaultWatchdogSettings, makeRunId, type RunId, type RunRecord, type RunSpec, statusOf } from "../domain/Run.ts"
 import type { RunOutcome } from "../domain/RunOutcome.ts"
@@ -104,7 +105,8 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
             cwd: spec.cwd,
             timeoutMs: spec.timeoutMs
           },
-          promptPreview: redactor.redact(spec.prompt.slice(0, 200)),
+          // Redacted whole, then cut: a secret straddling the cut would otherwise leave its start.
+          promptPreview: detachedPrefix(redactor.redact(spec.prompt), 200),
           outcome: null,
           summary: null
         }
@@ -152,7 +154,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
               status: statusOf(outcome),
               endedAt: new Date(endedAt).toISOString(),
               outcome,
-              summary: { ...summary, result: summary.result === null ? null : redactor.redact(summary.result) }
+              summary
             }
             // A record that cannot be written is reported, but the verdict still reaches the user.
             yield* store.writeRecord(finalRecord).pipe(

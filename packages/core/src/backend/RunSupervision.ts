@@ -4,7 +4,7 @@
  * @module
  */
 import type { ExitStatus } from "../domain/ExitStatus.ts"
-import { detachedPrefix } from "../domain/Prefix.ts"
+import { clipLine } from "../domain/Prefix.ts"
 import type { Observation } from "../domain/Observation.ts"
 import type { DecodedLine } from "../domain/Protocol.ts"
 import { isApiRetry, isAssistant, isResult, isSystemInit } from "../domain/Protocol.ts"
@@ -19,7 +19,7 @@ export const stderrTailLineChars = 2000
 
 /** Appends to a bounded tail. */
 export const pushTail = (tail: Array<string>, line: string): void => {
-  tail.push(line.length > stderrTailLineChars ? detachedPrefix(line, stderrTailLineChars) + "…" : line)
+  tail.push(clipLine(line, stderrTailLineChars))
   if (tail.length > stderrTailLines) tail.shift()
 }
 

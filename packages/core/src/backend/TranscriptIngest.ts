@@ -34,22 +34,29 @@ export class TranscriptIngest {
     this.redactor = redactor
   }
 
-  /** Ingests one batch of lines (with their bytes when the splitter had them: see LineBatch). */
+  /**
+   * Ingests one batch of lines (with their bytes when the splitter had them: see LineBatch). The
+   * lines are redacted first and what is observed is the redacted text: the observation feeds
+   * the verdict's evidence and the progress events, which reach the record and the terminal.
+   */
   push(batch: LineBatch | ReadonlyArray<string>): IngestedBatch {
     const lines = "lines" in batch ? batch.lines : batch
     const bytes = "lines" in batch ? batch.bytes : null
+    const { stored, storedBytes } = bytes === null
+      ? { stored: lines.map(this.redactor.redact), storedBytes: null }
+      : this.redactor.mayContainSecret(bytes)
+      ? this.redactLines(lines, bytes)
+      : { stored: lines, storedBytes: bytes }
     const progress: Array<RunProgress> = []
     let o = this.observation
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!
+    for (let i = 0; i < stored.length; i++) {
+      const line = stored[i]!
       const decoded = decodeLine(line)
       o = observeLine(o, line, decoded)
       progressOf(decoded, o, progress)
     }
     this.observation = o
-    if (bytes === null) return { stored: lines.map(this.redactor.redact), storedBytes: null, progress }
-    if (!this.redactor.mayContainSecret(bytes)) return { stored: lines, storedBytes: bytes, progress }
-    return { ...this.redactLines(lines, bytes), progress }
+    return { stored, storedBytes, progress }
   }
 
   /**

@@ -15,3 +15,7 @@ export const detachedPrefix = (text: string, n: number): string => {
   if (prefix.length < 13 || prefix.length === text.length) return prefix
   return Buffer.from(prefix, "utf16le").toString("utf16le")
 }
+
+/** `text` itself when it fits in `maxChars`, else its detached first `maxChars` characters and "…". */
+export const clipLine = (text: string, maxChars: number): string =>
+  text.length > maxChars ? detachedPrefix(text, maxChars) + "…" : text

@@ -25,7 +25,8 @@ const shapedSecrets = [
   /sk-ant-[A-Za-z0-9_-]+/.source,
   /Bearer\s+[A-Za-z0-9._~+/=-]+/.source,
   // The `user:password` of a URL (a proxy or registry URL): the scheme and host stay readable.
-  /(?<=:\/\/)[^\s/@:]*:[^\s/@]*(?=@)/.source
+  // Not across a `"` or a backslash: in a JSON line that would join two strings (RFC 3986 userinfo has neither).
+  /(?<=:\/\/)[^\s/@:"\\]*:[^\s/@"\\]*(?=@)/.source
 ]
 /** Literals that every match of each shaped secret above contains (URL credentials: both). */
 const shapedSecretLiterals: ReadonlyArray<ReadonlyArray<string>> = [["sk-ant-"], ["Bearer"], ["://", "@"]]
@@ -38,7 +39,7 @@ export interface Redactor {
   readonly redact: (text: string) => string
   /**
    * False when `bytes` (UTF-8) certainly hold no secret, so they may be stored as they are: none
-   * of the secret values, `sk-ant-` or `Bearer` occurs in them, and `://` and `@` do not both.
+   * of the secret values, `sk-ant-` or `Bearer` occurs in them, nor the rarer of `://` and `@`.
    * A cheap screen (one native byte search per needle: {@link NeedleScreen}) that saves running
    * the pattern over every line. Meant for one stream's chunks in order: the screen tunes itself
    * to the bytes it sees first.

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Activity } from "./Detection.ts"
+import { clipLine } from "../domain/Prefix.ts"
 
 /** How many output lines the tracker keeps for the hang dump. */
 export const activityTailLines = 20
@@ -30,7 +31,7 @@ export class ActivityTracker {
     this.lastOutputAtMs = Math.max(this.lastOutputAtMs, atMs)
     for (let i = Math.max(0, lines.length - activityTailLines); i < lines.length; i++) {
       const line = lines[i]!
-      const cut = line.length > activityTailLineChars ? line.slice(0, activityTailLineChars) + "…" : line
+      const cut = clipLine(line, activityTailLineChars)
       this.tail.push(stream === "stderr" ? `[stderr] ${cut}` : cut)
     }
     if (this.tail.length > activityTailLines) this.tail.splice(0, this.tail.length - activityTailLines)

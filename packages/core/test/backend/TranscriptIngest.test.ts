@@ -48,3 +48,23 @@ describe("TranscriptIngest", () => {
     assert.include(batch.stored[0], redactedMarker)
   })
 })
+
+describe("TranscriptIngest observes what it stores", () => {
+  it("keeps secrets out of the observation (the verdict's evidence) and the progress", () => {
+    const ingest = ingestOf()
+    const result = JSON.stringify({ type: "result", subtype: "success", is_error: false, result: `the token is ${secret}` })
+    const text = line("assistant", `printing ${secret}`)
+    const batch = ingest.push(new LineSplitter().pushBatch(Buffer.from(`${text}\n${result}\n`)))
+    assert.notInclude(JSON.stringify(ingest.observation), secret)
+    assert.include(ingest.observation.result?.result ?? "", redactedMarker)
+    assert.notInclude(JSON.stringify(batch.progress), secret)
+  })
+
+  it("a URL credential redacted inside a JSON line leaves it valid JSON", () => {
+    const bytes = Buffer.from(JSON.stringify({ type: "result", subtype: "success", result: "fetch https://api.example.com", errors: ["user@example.com"] }) + "\n")
+    const batch = ingestOf().push(new LineSplitter().pushBatch(bytes))
+    assert.doesNotThrow(() => JSON.parse(batch.stored[0]!))
+    const creds = ingestOf().push([JSON.stringify({ type: "user", content: "https://bob:hunter22@proxy:8080" })])
+    assert.strictEqual(JSON.parse(creds.stored[0]!).content, `https://${redactedMarker}@proxy:8080`)
+  })
+})
