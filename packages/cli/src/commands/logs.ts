@@ -27,22 +27,24 @@ export const logs = Command.make("logs", {
     const catalog = yield* RunCatalog
     const store = yield* RunStore
     let record = yield* catalog.get(input.runId)
-    const print = (lines: ReadonlyArray<string>) =>
-      Effect.forEach(lines, (line) => Console.log(input.raw ? line : formatTranscriptLine(line).join("\n")), { discard: true }).pipe(
-        Effect.when(Effect.succeed(lines.length > 0))
-      )
-    let chunk = yield* store.readEventsSince(record.runId, 0)
-    yield* print(input.raw ? chunk.lines : chunk.lines.filter((l) => formatTranscriptLine(l).length > 0))
+    let cursor = 0
+    /** Prints what was appended since `cursor`, window by window (bounded memory). */
+    const printNew = Effect.gen(function*() {
+      for (;;) {
+        const chunk = yield* store.readEventsSince(record.runId, cursor)
+        if (chunk.cursor === cursor) return
+        cursor = chunk.cursor
+        const text = input.raw ? chunk.lines : chunk.lines.flatMap(formatTranscriptLine)
+        if (text.length > 0) yield* Console.log(text.join("\n"))
+      }
+    })
+    yield* printNew
     while (input.follow && record.status === "running") {
       yield* Effect.sleep(followPollMs)
-      chunk = yield* store.readEventsSince(record.runId, chunk.cursor)
-      yield* print(input.raw ? chunk.lines : chunk.lines.filter((l) => formatTranscriptLine(l).length > 0))
+      yield* printNew
       record = yield* catalog.get(record.runId)
     }
-    if (input.follow) {
-      chunk = yield* store.readEventsSince(record.runId, chunk.cursor)
-      yield* print(input.raw ? chunk.lines : chunk.lines.filter((l) => formatTranscriptLine(l).length > 0))
-    }
+    if (input.follow) yield* printNew
     if (!input.raw) {
       yield* Console.log(record.outcome === null ? `── still running (run ${record.runId})` : verdictLine(record.runId, record.outcome))
     }

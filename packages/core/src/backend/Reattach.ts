@@ -66,8 +66,13 @@ export const reattach = (store: RunStoreShape, catalog: RunCatalogShape) =>
           const done = resultOf(record)
           if (done !== null) {
             // Lines written between the read above and the record's end.
-            const rest = yield* store.readEventsSince(id, chunk.cursor)
-            out.push(...state.ingest.push(rest.lines).progress, { _tag: "Ended", outcome: done.outcome })
+            for (let at = chunk.cursor;;) {
+              const rest = yield* store.readEventsSince(id, at)
+              if (rest.cursor === at) break
+              out.push(...state.ingest.push(rest.lines).progress)
+              at = rest.cursor
+            }
+            out.push({ _tag: "Ended", outcome: done.outcome })
             return [out, Option.none()] as const
           }
           if (out.length === 0) yield* Effect.sleep(reattachPollMs)

@@ -60,7 +60,9 @@ export interface RunStoreShape {
   /**
    * The complete stream-json lines appended since `cursor` (0 at first), and the cursor to pass
    * next time: for following a run another process is writing. A partly written last line is
-   * left for the next call.
+   * left for the next call. At most about {@link eventsReadWindowBytes} per call (more only for a
+   * single longer line), so a long transcript is read in bounded memory: call again until the
+   * cursor stops moving.
    */
   readonly readEventsSince: (runId: RunId, cursor: number) => Effect.Effect<{ readonly lines: ReadonlyArray<string>; readonly cursor: number }, RunStoreError>
   /** The run's folder (for evidence files such as hang dumps). */
@@ -85,6 +87,9 @@ const fsError = (operation: string, path: string) => (cause: unknown) => {
     retryable: code === "EAGAIN" || code === "EBUSY" || code === "EMFILE"
   })
 }
+
+/** How much of events.jsonl one {@link RunStoreShape.readEventsSince} call reads, in bytes. */
+export const eventsReadWindowBytes = 8 * 1024 * 1024
 
 const makeFsStore = (runsDir: string): RunStoreShape => {
   const runDir = (runId: string) => NodePath.join(runsDir, runId)
@@ -129,6 +134,9 @@ const makeFsStore = (runsDir: string): RunStoreShape => {
 
   const readRecord = (runId: string) =>
     Effect.gen(function*() {
+      // An exact id (what every poll passes) needs no listing of the runs folder.
+      const exact = runId === "" || runId.includes("/") ? Option.none() : readRecordFile(runDir(runId))
+      if (Option.isSome(exact)) return exact.value
       const ids = yield* listIds
       const matches = ids.includes(runId) ? [runId] : ids.filter((id) => id.startsWith(runId))
       const only = matches.length === 1 ? matches[0] : undefined
@@ -204,12 +212,15 @@ const makeFsStore = (runsDir: string): RunStoreShape => {
           const fd = NodeFs.openSync(file, "r")
           try {
             const size = NodeFs.fstatSync(fd).size
-            if (size <= cursor) return { lines: [], cursor }
-            const buffer = Buffer.alloc(size - cursor)
-            NodeFs.readSync(fd, buffer, 0, buffer.length, cursor)
-            const end = buffer.lastIndexOf(10)
-            if (end === -1) return { lines: [], cursor }
-            return { lines: buffer.toString("utf8", 0, end).split("\n"), cursor: cursor + end + 1 }
+            // A window that holds no newline (one longer line) grows until it does.
+            for (let want = Math.min(size - cursor, eventsReadWindowBytes); want > 0; want = Math.min(size - cursor, want * 2)) {
+              const buffer = Buffer.allocUnsafe(want)
+              const got = NodeFs.readSync(fd, buffer, 0, want, cursor)
+              const end = buffer.lastIndexOf(10, got - 1)
+              if (end !== -1) return { lines: buffer.toString("utf8", 0, end).split("\n"), cursor: cursor + end + 1 }
+              if (got < want || cursor + want >= size) break
+            }
+            return { lines: [], cursor }
           } finally {
             NodeFs.closeSync(fd)
           }
