@@ -51,44 +51,60 @@ const statOf = (path) => {
   }
 }
 
-const isStale = () => {
+/**
+ * The bundle's stat, or null when it must be (re)built: it is missing or older than a source,
+ * the build script, a package.json (the version is bundled) or the lockfile (so are the
+ * dependencies).
+ */
+const builtBundle = () => {
   const built = statOf(bundle)
   const packagesDir = NodePath.dirname(__dirname)
+  const inputs = [NodePath.join(__dirname, "build.mjs"), `${packagesDir}/core/package.json`, `${__dirname}/package.json`, `${NodePath.dirname(packagesDir)}/pnpm-lock.yaml`]
   const sourcesAt = Math.max(
     newestSource(`${packagesDir}/core/src`),
     newestSource(`${packagesDir}/cli/src`),
-    NodeFs.statSync(NodePath.join(__dirname, "build.mjs")).mtimeMs
+    ...inputs.map((path) => statOf(path)?.mtimeMs ?? 0)
   )
-  return built === null || built.mtimeMs < sourcesAt
+  return built === null || built.mtimeMs < sourcesAt ? null : built
 }
 
-/** The command's name (the first argument that is not a flag), to key its code cache. */
+/** Flags that make a start print something and stop: its compiled code says nothing of the command's. */
+const informational = new Set(["-h", "--help", "-v", "--version", "--completions", "--wizard"])
+/** Global flags that take a value (which is not the command's name). */
+const withValue = new Set(["--log-level", "--completions"])
+
+/**
+ * The command's name (the first argument that is neither a flag nor a flag's value), to key its
+ * code cache; null for an informational start, which gets no cache.
+ */
 const commandKey = () => {
-  const first = process.argv.slice(2).find((a) => !a.startsWith("-"))
+  const args = process.argv.slice(2)
+  if (args.some((a) => informational.has(a))) return null
+  const at = args.findIndex((a, i) => !a.startsWith("-") && !withValue.has(args[i - 1] ?? ""))
+  const first = args[at]
   return first !== undefined && /^[a-z][a-z-]{0,30}$/.test(first) ? first : "none"
 }
 
-const run = () => {
-  const stat = NodeFs.statSync(bundle)
+const run = (stat) => {
   const key = `${stat.size}-${Math.floor(stat.mtimeMs)}`
   const command = commandKey()
-  const cacheFile = NodePath.join(cacheDir, `${command}.${key}.v8cache`)
+  const cacheFile = command === null ? null : NodePath.join(cacheDir, `${command}.${key}.v8cache`)
   let cachedData
   try {
-    cachedData = NodeFs.readFileSync(cacheFile)
+    cachedData = cacheFile === null ? undefined : NodeFs.readFileSync(cacheFile)
   } catch {
     cachedData = undefined
   }
   // esbuild writes ASCII (non-ASCII characters escaped): decoded as latin1 it is the same text,
   // without UTF-8 decoding a megabyte (about 1 ms). Anything else is decoded as UTF-8.
   const bytes = NodeFs.readFileSync(bundle)
-  const source = bytes.toString(NodeBuffer.isAscii(bytes) ? "latin1" : "utf8").replace(/^#!.*/, "")
+  const source = bytes.toString(NodeBuffer.isAscii(bytes) ? "latin1" : "utf8")
   const script = new NodeVm.Script(NodeModule.wrap(source), { filename: bundle, cachedData })
-  if (debug) {
+  if (debug && cacheFile !== null) {
     const state = cachedData === undefined ? "absent" : script.cachedDataRejected ? "rejected" : "accepted"
     process.stderr.write(`agentrun: code cache ${cacheFile}: ${state}\n`)
   }
-  if (cachedData === undefined || script.cachedDataRejected === true) {
+  if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
     // Only a command that went all the way (exit 0) has compiled what its next start needs: a
     // usage error or an early failure would leave a cache of the error path, accepted ever after.
     process.once("exit", (code) => {
@@ -127,11 +143,12 @@ const saveCodeCache = (script, cacheFile, key) => {
   }
 }
 
-if (isStale()) {
-  import("./build.mjs").then((m) => m.build()).then(run, (cause) => {
+const fresh = builtBundle()
+if (fresh === null) {
+  import("./build.mjs").then((m) => m.build()).then(() => run(NodeFs.statSync(bundle)), (cause) => {
     process.stderr.write(`agentrun: cannot build the CLI bundle: ${cause?.stack ?? cause}\n`)
     process.exit(3)
   })
 } else {
-  run()
+  run(fresh)
 }

@@ -147,14 +147,15 @@ describe.concurrent("agentrun run: a tool turn, the working directory, and redac
     })
   }, TEST_TIMEOUT)
 
-  it("without --cwd the agent runs in INIT_CWD (pnpm's invocation dir) when set", async () => {
+  it("without --cwd, under `pnpm agentrun`, the agent runs in INIT_CWD (pnpm's invocation dir)", async () => {
     await withFixture(scenarios.toolUse, async (f) => {
       const started = f.sandbox.dir("started-here")
       const invoked = f.sandbox.dir("invoked-from")
       const r = await runAgentrun({
         args: ["--json", "make the file"],
         claudeArgs: ["--allowedTools", "Bash"],
-        env: f.env({ INIT_CWD: invoked }),
+        // What pnpm sets when it runs the root `agentrun` script.
+        env: f.env({ INIT_CWD: invoked, npm_lifecycle_event: "agentrun" }),
         cwd: started
       })
       expect(r.code, r.stderr).toBe(0)
@@ -163,6 +164,22 @@ describe.concurrent("agentrun run: a tool turn, the working directory, and redac
       expect(events[0]?.["cwd"]).toBe(invoked)
       expect(existsSync(join(invoked, "fake-tool-output.txt"))).toBe(true)
       expect(existsSync(join(started, "fake-tool-output.txt"))).toBe(false)
+    })
+  }, TEST_TIMEOUT)
+
+  it("an INIT_CWD inherited from another script does not move the agent", async () => {
+    await withFixture(scenarios.toolUse, async (f) => {
+      const started = f.sandbox.dir("started-here")
+      const elsewhere = f.sandbox.dir("some-project-root")
+      const r = await runAgentrun({
+        args: ["--json", "make the file"],
+        claudeArgs: ["--allowedTools", "Bash"],
+        env: f.env({ INIT_CWD: elsewhere, npm_lifecycle_event: "test" }),
+        cwd: started
+      })
+      expect(r.code, r.stderr).toBe(0)
+      expect(onlyRun(f).record.agent.cwd).toBe(started)
+      expect(existsSync(join(elsewhere, "fake-tool-output.txt"))).toBe(false)
     })
   }, TEST_TIMEOUT)
 

@@ -12,20 +12,15 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 /**
- * agentrun's exit codes (README, "Exit codes"): 0 succeeded; 1 the agent reported a failure;
- * 2 usage or config error; 3 process or infrastructure failure; 4 deadline; 5 hang;
- * 75 skipped for now (EX_TEMPFAIL, sysexits.h); 130 / 143 cancelled by SIGINT / SIGTERM (128+n).
+ * The exit codes commands set themselves (README, "Exit codes"): 0 succeeded; 2 usage or config
+ * error; 3 process or infrastructure failure; 75 skipped for now (EX_TEMPFAIL, sysexits.h). A
+ * run's code follows its verdict's family instead (`exitCodeFor`, core's `familyExitCodes`).
  */
 export const ExitCodes = {
   succeeded: 0,
-  agent: 1,
   usage: 2,
   process: 3,
-  deadline: 4,
-  hang: 5,
-  tempFail: 75,
-  sigint: 130,
-  sigterm: 143
+  tempFail: 75
 } as const
 
 /** Holds the exit code the running command chose; defaults to 0. */

@@ -16,17 +16,6 @@ export const formatDuration = (ms: number): string => {
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`
 }
 
-/**
- * Parses a duration for `prune --older-than`: `90s`, `30m`, `12h`, `7d`, `2w` (a number and one
- * unit). Returns milliseconds, or null when the text is not such a duration.
- */
-export const parseAge = (text: string): number | null => {
-  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim())
-  if (match === null) return null
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as "s" | "m" | "h" | "d" | "w"]
-  return Number(match[1]) * unit
-}
-
 /** Pads cells into aligned columns. */
 export const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? []

@@ -9,7 +9,7 @@
  * With the young generation held at its initial size and the old generation allowed to grow by
  * half between full collections, the same run peaked at about 130 MB (54 MB anonymous), for about
  * 20 % more CPU while following — irrelevant at the output rates of a real agent, which are far
- * below the 130 MB/s agentrun still sustains.
+ * below the 120 MB/s agentrun still sustains.
  *
  * Both flags are read by V8 at each collection, so they take effect when set at run time (tested
  * in HeapTuning.test.ts): `run` sets them once the agent has started, before its output flows.

@@ -8,21 +8,17 @@
  *
  * @module
  */
-// TODO(lead): import from "@agentrun/core" once core's index re-exports bootstrap.
 import { Bootstrap, type BootstrapReport, Runtimes, skippedOutcomes } from "@agentrun/core"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
 
-/** The `--runtime` flag shared by `bootstrap` and `env`. */
+/** The `--runtime` flag of `bootstrap` (`env` has its own, defaulting to python-agent-sdk). */
 export const runtimeFlag = Flag.Literals("runtime", Runtimes).pipe(
   Flag.withDescription("Which runtime: claude-cli (the claude executable) or python-agent-sdk (claude-agent-sdk for Python)"),
   Flag.withDefault("claude-cli" as const)
 )
-
-/** A report as plain JSON: every report field, the error with its `_tag`, `kind`, `code`. */
-export const reportJson = (report: BootstrapReport): unknown => JSON.parse(JSON.stringify(report))
 
 /** The exit code for a report: 0 present, 75 skipped for now, 3 failed. */
 export const exitCodeForReport = (report: BootstrapReport): number =>
@@ -57,7 +53,7 @@ export const bootstrap = Command.make(
     Effect.fn(function*({ runtime, force, json }) {
       const bootstrap = yield* Bootstrap
       const report = yield* bootstrap.attempt(runtime, { force })
-      yield* json ? Console.log(JSON.stringify(reportJson(report), null, 2)) : report.present ? Console.log(reportText(report)) : Console.error(reportText(report))
+      yield* json ? Console.log(JSON.stringify(report, null, 2)) : report.present ? Console.log(reportText(report)) : Console.error(reportText(report))
       yield* setExitCode(exitCodeForReport(report))
     })
   ).pipe(

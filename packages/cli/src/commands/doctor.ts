@@ -5,12 +5,10 @@
  *
  * @module
  */
-// TODO(lead): import from "@agentrun/core" once core's index re-exports bootstrap.
 import { Bootstrap, type DoctorReport } from "@agentrun/core"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { Command, Flag } from "effect/cli"
-import { ExitCodes, setExitCode } from "../ExitCode.ts"
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`
 
@@ -66,7 +64,6 @@ export const doctor = Command.make(
       const bootstrap = yield* Bootstrap
       const report = yield* bootstrap.doctor
       yield* Console.log(json ? JSON.stringify(report, null, 2) : doctorText(report))
-      yield* setExitCode(ExitCodes.succeeded)
     })
   ).pipe(
     Command.withDescription("Show which claude and Python would be used, managed installs, locks, cooldowns, last bootstrap")

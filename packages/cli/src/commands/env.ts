@@ -9,13 +9,11 @@
  *
  * @module
  */
-// TODO(lead): import from "@agentrun/core" once core's index re-exports bootstrap.
-import { Bootstrap } from "@agentrun/core"
+import { Bootstrap, Runtimes } from "@agentrun/core"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
-import { Runtimes } from "@agentrun/core"
 
 /** POSIX single-quoting. */
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
@@ -53,7 +51,6 @@ export const env = Command.make(
       } else {
         yield* Console.log(`export AGENTRUN_CLAUDE=${shellQuote(report.executable ?? "")}`)
       }
-      yield* setExitCode(ExitCodes.succeeded)
     })
   ).pipe(
     Command.withDescription("Print the interpreter and PYTHONPATH (or claude path) to use an installed runtime")

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Command, Flag } from "effect/cli"
 import { formatDuration, table } from "../Format.ts"
+import { usageError } from "../ExitCode.ts"
 import { runJson } from "../Output.ts"
 
 /** The `list` command. */
@@ -22,6 +23,7 @@ export const list = Command.make("list", {
   limit: Flag.Int("limit").pipe(Flag.withDescription("At most N runs"), Flag.optional)
 }, (input) =>
   Effect.gen(function*() {
+    if (Option.isSome(input.limit) && input.limit.value < 0) return yield* usageError({ message: "--limit must be 0 or more" })
     const catalog = yield* RunCatalog
     const records = yield* catalog.list({
       ...(Option.isSome(input.status) ? { status: input.status.value } : {}),

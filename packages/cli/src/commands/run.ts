@@ -13,7 +13,7 @@ import * as Stream from "effect/Stream"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import { ClaudeArgs } from "../ClaudeArgs.ts"
-import { ExitCodes, setExitCode } from "../ExitCode.ts"
+import { setExitCode, usageError } from "../ExitCode.ts"
 import { tuneHeapForFollowing } from "../HeapTuning.ts"
 import { runJson, verdictLine } from "../Output.ts"
 import { makeProgressView } from "../ProgressView.ts"
@@ -61,40 +61,30 @@ const flags = {
   )
 }
 
-/** The directory the user ran agentrun from: pnpm sets INIT_CWD to it when running a script. */
-const invocationDir = (): string => process.env["INIT_CWD"] ?? process.cwd()
+/**
+ * The directory the user ran agentrun from. Through the root `agentrun` script (`pnpm agentrun`)
+ * that is INIT_CWD, which npm and pnpm set to where the user typed the command; any other
+ * process inherits INIT_CWD from whatever script started it, so only the working directory counts.
+ */
+const invocationDir = (): string =>
+  process.env["npm_lifecycle_event"] === "agentrun" ? process.env["INIT_CWD"] ?? process.cwd() : process.cwd()
 
 /** The `run` command. */
 export const run = Command.make("run", flags, (input) =>
   Effect.gen(function*() {
     const prompt = Option.isNone(input.prompt) || input.prompt.value === "-" ? yield* readStdin : input.prompt.value
-    if (prompt.trim() === "") {
-      yield* Console.error("agentrun: no prompt: give it as an argument or on stdin")
-      return yield* setExitCode(ExitCodes.usage)
-    }
+    if (prompt.trim() === "") return yield* usageError({ message: "no prompt: give it as an argument or on stdin" })
     if (Option.isSome(input.timeout) && !(input.timeout.value > 0)) {
-      yield* Console.error("agentrun: --timeout must be a positive number of seconds")
-      return yield* setExitCode(ExitCodes.usage)
+      return yield* usageError({ message: "--timeout must be a positive number of seconds" })
     }
-    const config = yield* AgentrunConfig
-    const settings = yield* config.load(process.env).pipe(
-      Effect.flatMap(({ file, path }) =>
-        Effect.all({
-          watchdog: resolveWatchdog(
-            { enabled: input.watchdog, stallTimeout: input.stallTimeout, startupTimeout: input.startupTimeout, busyTimeout: input.busyTimeout },
-            process.env,
-            file,
-            path
-          ),
-          stopGrace: resolveStopGrace(process.env, file, path)
-        })
-      ),
-      Effect.result
+    const { file, path } = yield* (yield* AgentrunConfig).load(process.env)
+    const watchdog = yield* resolveWatchdog(
+      { enabled: input.watchdog, stallTimeout: input.stallTimeout, startupTimeout: input.startupTimeout, busyTimeout: input.busyTimeout },
+      process.env,
+      file,
+      path
     )
-    if (settings._tag === "Failure") {
-      yield* Console.error(`agentrun: ${settings.failure.message}`)
-      return yield* setExitCode(ExitCodes.usage)
-    }
+    const stopGrace = yield* resolveStopGrace(process.env, file, path)
     const base = invocationDir()
     const spec: RunSpec = {
       prompt,
@@ -105,8 +95,8 @@ export const run = Command.make("run", flags, (input) =>
       maxTurns: Option.getOrNull(input.maxTurns),
       timeoutMs: Option.isSome(input.timeout) ? Math.round(input.timeout.value * 1000) : null,
       env: process.env,
-      watchdog: settings.success.watchdog,
-      stopGrace: settings.success.stopGrace
+      watchdog,
+      stopGrace
     }
 
     const backend = yield* Backend
@@ -140,10 +130,10 @@ export const run = Command.make("run", flags, (input) =>
     if (input.json) {
       yield* Console.log(JSON.stringify(runJson(record, outcome, summary)))
     } else {
-      if (outcome._tag === "Succeeded") yield* Console.log(record.summary?.result ?? outcome.evidence.result)
+      if (outcome._tag === "Succeeded") yield* Console.log(summary.result ?? outcome.evidence.result)
       yield* Console.error(verdictLine(record.runId, outcome))
     }
     yield* setExitCode(exitCodeFor(outcome))
-  }).pipe(Effect.scoped)).pipe(
+  }).pipe(Effect.scoped, Effect.catchTag("ConfigError", usageError))).pipe(
   Command.withDescription("Run claude on a prompt, follow it live, and say exactly how it ended")
 )
