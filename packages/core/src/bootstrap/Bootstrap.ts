@@ -26,6 +26,7 @@ import { chooseInterpreter, findOnPath, type InterpreterChoice, minimumPython } 
 import { BootstrapSettings, type BootstrapSettingsShape } from "./BootstrapSettings.ts"
 import {
   BootstrapStore,
+  holderAlive,
   type BootstrapStoreError,
   type CooldownRecord,
   type SentinelRecord,
@@ -206,7 +207,8 @@ export class Bootstrap extends Context.Service<Bootstrap, {
   attempt(runtime: Runtime, options?: AttemptOptions): Effect.Effect<BootstrapReport>
   /**
    * Makes the runtime present or fails with {@link BootstrapUnavailable}. While another process
-   * builds (SkipSentinel) it waits up to `lockWait`, then re-probes (usually NoopManaged).
+   * builds (SkipSentinel) it watches that process's lock for up to `lockWait`, and attempts
+   * again once the lock is gone (usually NoopManaged).
    */
   ensure(runtime: Runtime, options?: EnsureOptions): Effect.Effect<BootstrapReport, BootstrapUnavailable>
   /**
@@ -321,7 +323,7 @@ export const makeBootstrap = (
   /** Runs an installer step; a failure is classified into its error kind. */
   const step = (phase: Phase, spec: InstallerSpec, what: string): Effect.Effect<InstallerRun, InstallerError> =>
     installer.run(spec).pipe(
-      Effect.mapError((error) => classifySpawnError(phase, error)),
+      Effect.mapError((error) => classifySpawnError(phase, error, redactor)),
       Effect.flatMap((run) =>
         succeeded(run)
           ? Effect.succeed(run)
@@ -420,7 +422,7 @@ export const makeBootstrap = (
       timeout: settings.installerTimeout
     }, claudeSpec)
     const check = yield* installer.run({ command: managed.claudeBin, args: ["--version"], env, timeout: probeTimeout }).pipe(
-      Effect.mapError((error) => classifySpawnError("npm", error))
+      Effect.mapError((error) => classifySpawnError("npm", error, redactor))
     )
     const version = succeeded(check) ? parseVersion(check.stdout) : null
     if (!supportedClaude(version)) {
@@ -473,7 +475,7 @@ export const makeBootstrap = (
 
   const verifyImport = (phase: Phase, python: string, extraEnv: Record<string, string>) =>
     installer.run({ command: python, args: ["-c", importCode], env: { ...env, ...extraEnv }, timeout: probeTimeout }).pipe(
-      Effect.mapError((error) => classifySpawnError(phase, error)),
+      Effect.mapError((error) => classifySpawnError(phase, error, redactor)),
       Effect.flatMap((run) => {
         if (succeeded(run)) return Effect.void
         const last = redactor.redact(lastLine(run.stderr))
@@ -697,10 +699,18 @@ export const makeBootstrap = (
       const started = yield* Clock.currentTimeMillis
       while (true) {
         const report = yield* attempt(runtime, options)
-        if (report.present) return report
-        const now = yield* Clock.currentTimeMillis
-        if (report.outcome !== "SkipSentinel" || now - started >= waitMs) return yield* unavailable(report)
-        yield* Effect.sleep(Math.min(1000, waitMs - (now - started)))
+        if (report.present || report.outcome !== "SkipSentinel") {
+          return report.present ? report : yield* unavailable(report)
+        }
+        // Another process builds: watch its lock (a file read a second) rather than attempt again
+        // (each attempt probes and appends a telemetry record), until it is gone or time is up.
+        for (;;) {
+          const now = yield* Clock.currentTimeMillis
+          if (now - started >= waitMs) return yield* unavailable(report)
+          yield* Effect.sleep(Math.min(1000, waitMs - (now - started)))
+          const sentinel = yield* store.readSentinel(runtime)
+          if (sentinel === null || !holderAlive(sentinel)) break
+        }
       }
     })
 

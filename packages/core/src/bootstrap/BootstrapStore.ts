@@ -13,7 +13,8 @@
  * - `R.cooldown.json`: JSON {@link CooldownRecord}, written after a signal kill.
  * - `telemetry.jsonl`: one {@link TelemetryRecord} per line, all runtimes.
  *
- * Time is passed in (milliseconds from Effect's Clock) so the store never reads the wall clock.
+ * Time is passed in (milliseconds from Effect's Clock), except where a file's mtime is compared
+ * (the takeover lock's age), which needs the wall clock.
  *
  * @module
  */
@@ -78,7 +79,7 @@ export interface TelemetryRecord {
   readonly returnCode: number | null
   /** The Python interpreter's version (`"3.11.7"`), or null. */
   readonly interpreterVersion: string | null
-  /** Short stable hash of an uncategorized stderr tail (`stderrHash` in `redact.ts`), or null. */
+  /** Short stable hash of an uncategorized stderr tail (`stderrHash` in `installerOutput.ts`), or null. */
   readonly stderrHash: string | null
 }
 
@@ -233,8 +234,9 @@ export const makeFileStore = (dir: string): BootstrapStore["Service"] => {
         fd = NodeFs.openSync(takeover, NodeFs.constants.O_CREAT | NodeFs.constants.O_EXCL | NodeFs.constants.O_WRONLY)
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
-        const age = Date.now() - NodeFs.statSync(takeover, { throwIfNoEntry: false })!.mtimeMs
-        if (age > takeoverStaleMs) NodeFs.rmSync(takeover, { force: true })
+        // Gone already (its taker finished between our open and this stat): nothing to clear.
+        const taken = NodeFs.statSync(takeover, { throwIfNoEntry: false })
+        if (taken !== undefined && Date.now() - taken.mtimeMs > takeoverStaleMs) NodeFs.rmSync(takeover, { force: true })
         return { _tag: "Held", holder, heartbeatAgeMs }
       }
       try {

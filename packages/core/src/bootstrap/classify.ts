@@ -44,7 +44,7 @@ export interface ClassifyInput {
   /** The command line, already redacted. */
   readonly command: string
   readonly run: InstallerRun
-  /** Secret values to redact from output (`secretValues` in `redact.ts`). */
+  /** Redacts the installer's output (the run's shared redactor, `domain/Redaction.ts`). */
   readonly redactor: Redactor
   /** The time limit that applied, in milliseconds. */
   readonly timeoutMs: number
@@ -311,10 +311,12 @@ const textError = (kind: TextKind, base: Base): InstallerError => {
 
 /**
  * Classifies an installer that could not start, by errno: EACCES/EPERM → `perm_denied`, ENOSPC →
- * `disk_full`, ENAMETOOLONG in the venv phase → `venv_path_too_long`; ENOENT of a venv's python
- * → `venv_setup_failed`; otherwise `uncategorized` naming the missing command.
+ * `disk_full`, ENAMETOOLONG → `venv_path_too_long`; any other failure to start in the venv
+ * phase → `venv_setup_failed`; otherwise `uncategorized` naming the missing command. The command
+ * line and message pass through `redactor` (an index URL can carry credentials).
  */
-export const classifySpawnError = (phase: Phase, error: InstallerSpawnError): InstallerError => {
+export const classifySpawnError = (phase: Phase, spawnError: InstallerSpawnError, redactor: Redactor): InstallerError => {
+  const error = { ...spawnError, command: redactor.redact(spawnError.command), message: redactor.redact(spawnError.message) }
   const base = {
     phase,
     command: error.command,

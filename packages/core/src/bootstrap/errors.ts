@@ -290,7 +290,7 @@ export class NpmNotFound extends Schema.TaggedError<NpmNotFound>()("NpmNotFound"
  */
 export class NpmIntegrity extends Schema.TaggedError<NpmIntegrity>()("NpmIntegrity", {
   ...Evidence,
-  /** The npm error code, e.g. `"ETARGET"`. */
+  /** The npm error code, `"EINTEGRITY"`. */
   npmCode: Schema.String,
   /** The package spec npm was asked for. */
   spec: Schema.String
@@ -328,7 +328,7 @@ export class Uncategorized extends Schema.TaggedError<Uncategorized>()("Uncatego
   ...Evidence,
   /** The last non-empty stderr line (redacted), or empty. */
   lastStderrLine: Schema.String,
-  /** Short stable hash of the normalised stderr tail (`stderrHash` in `redact.ts`), or empty. */
+  /** Short stable hash of the normalised stderr tail (`stderrHash` in `installerOutput.ts`), or empty. */
   stderrHash: Schema.String
 }) {
   /** The kind's number (`ErrorKindCodes.uncategorized`). */

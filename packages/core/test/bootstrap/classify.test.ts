@@ -3,10 +3,10 @@
  * wrapper shell, agentrun's own kill, and secret redaction.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { classifyRun, npmErrorCode } from "../../src/bootstrap/classify.ts"
+import { classifyRun, classifySpawnError, npmErrorCode } from "../../src/bootstrap/classify.ts"
 import { ErrorKindCodes } from "../../src/bootstrap/codes.ts"
 import { InstallerErrorClasses } from "../../src/bootstrap/errors.ts"
-import { scriptedRun } from "../../src/bootstrap/InstallerProcess.ts"
+import { InstallerSpawnError, scriptedRun } from "../../src/bootstrap/InstallerProcess.ts"
 import { stderrHash } from "../../src/bootstrap/installerOutput.ts"
 import { makeRedactor } from "../../src/domain/Redaction.ts"
 
@@ -81,5 +81,16 @@ describe("classify", () => {
     assert.strictEqual(stderrHash("failed at /tmp/a1/x line 42"), stderrHash("failed at /home/b/y line 7"))
     assert.strictEqual(redactor.redact("token ghp_abcdef"), "token [REDACTED]")
     assert.strictEqual(npmErrorCode("npm error code ETARGET"), "ETARGET")
+  })
+})
+
+describe("installer that cannot start", () => {
+  it("redacts credentials in the command line and message it records", () => {
+    const command = "pip install --index-url https://bob:s3cretpass@pypi.internal/simple claude-agent-sdk"
+    const error = classifySpawnError("pip", new InstallerSpawnError({ message: `spawn ${command} ENOENT`, command, errno: "ENOENT", retryable: false }), makeRedactor({}))
+    assert.strictEqual(error.kind, "uncategorized")
+    assert.notInclude(error.command, "s3cretpass")
+    assert.notInclude(error.message, "s3cretpass")
+    assert.include(error.message, "not found on PATH")
   })
 })

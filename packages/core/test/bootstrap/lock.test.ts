@@ -4,7 +4,7 @@
  * a live, fresh holder makes the attempt SkipSentinel without running the installer.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
@@ -88,6 +88,27 @@ describe("build lock", () => {
       const built = yield* bootstrap.attempt("claude-cli")
       assert.strictEqual(built.outcome, "Built", built.message)
       assert.strictEqual(countLines(count), 1)
+    }).pipe(Effect.provide(bootstrapLayer(root, { claudeSpec: tarball, npmCommand: npm })))
+  })
+
+  it.effect("ensure waits on a live holder's lock without attempting again, and attempts once it is gone", () => {
+    const root = tempRoot()
+    const count = NodePath.join(root, "npm-runs")
+    const tarball = packFakeClaude(root)
+    const npm = script(NodePath.join(root, "tools"), "npm-slow.sh", "npm-slow", { COUNT_FILE: count, SLEEP: "0" })
+    const telemetry = NodePath.join(root, "state", "agentrun", "bootstrap", "telemetry.jsonl")
+    writeSentinel(root, { heartbeatMs: 0 })
+    return Effect.gen(function*() {
+      const bootstrap = yield* Bootstrap
+      const waiting = yield* Effect.forkChild(bootstrap.ensure("claude-cli", { lockWait: "1 minute" }))
+      yield* TestClock.adjust("30 seconds")
+      assert.strictEqual(countLines(telemetry), 1, "one attempt while the holder builds, not one a second")
+      NodeFs.rmSync(sentinelPath(root))
+      yield* TestClock.adjust("1 second")
+      const report = yield* Fiber.join(waiting)
+      assert.strictEqual(report.outcome, "Built", report.message)
+      assert.strictEqual(countLines(count), 1, "the build ran once the lock was gone")
+      assert.strictEqual(countLines(telemetry), 2)
     }).pipe(Effect.provide(bootstrapLayer(root, { claudeSpec: tarball, npmCommand: npm })))
   })
 })
