@@ -34,6 +34,7 @@ import { LineSplitter } from "../../packages/core/src/process/LineSplitter.ts"
 import { RunStore } from "../../packages/core/src/store/RunStore.ts"
 import { offlineClaudeEnv, start } from "../support/fake-anthropic/FakeMessagesApi.ts"
 import { scenarios } from "../support/fake-anthropic/scenarios.ts"
+import { agentrunBin, baseEnv, claudeExe, nodeBinary } from "../e2e/support/harness.ts"
 import { report as profileReport } from "./cpuprofile.ts"
 import { benchSecretName, benchSecretValue, makeTranscript, repoRoot, transcriptBytes } from "./transcript.ts"
 
@@ -57,14 +58,8 @@ const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 
 const here = join(repoRoot, "test/bench")
-// The agentrun executable as users run it: the launcher of the bundled CLI (pnpm bench builds it first).
-const binTs = join(repoRoot, "packages/cli/agentrun.cjs")
-const claudeExe = join(repoRoot, "node_modules/@anthropic-ai/claude-code/bin/claude.exe")
-/** The real Node 22 binary, not the sh shim in node_modules/.bin (signals and /proc must see node itself). */
-const nodeBinary = (() => {
-  const pinned = join(repoRoot, "node_modules/node/bin/node")
-  return existsSync(pinned) ? realpathSync(pinned) : process.execPath
-})()
+// The agentrun executable as users run it (the launcher of the bundled CLI; pnpm bench builds it first).
+const binTs = agentrunBin
 const nodeFlags = ["--disable-warning=ExperimentalWarning", ...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((f) => f !== "")]
 
 const gc: () => void = (() => {
@@ -79,17 +74,6 @@ const median = (xs: ReadonlyArray<number>) => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
-
-/** A minimal inherited environment (never ANTHROPIC_* / CLAUDE_* of the caller). */
-const baseEnv = (): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const k of ["LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "SHELL", "TERM"]) {
-    const v = process.env[k]
-    if (v !== undefined) out[k] = v
-  }
-  out["PATH"] = process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-  return out
-}
 
 const tempDir = (prefix: string) => realpathSync(mkdtempSync(join(tmpdir(), prefix)))
 

@@ -20,11 +20,12 @@ import { scenarios } from "../support/fake-anthropic/scenarios.ts"
 import {
   claudeExe,
   allFiles,
+  killIfRunning,
+  onlyRun,
   type Fixture,
   nodeBinary,
   parseJsonOutput,
   procStat,
-  readEvents,
   readRecord,
   runAgentrun,
   runIds,
@@ -77,12 +78,10 @@ describe.concurrent("BudgetExhausted on real input (claude --max-budget-usd)", (
       expect(json.outcome.evidence.result.costUsd).toBe(json.costUsd)
       expect(json.outcome.message).toMatch(/budget/)
 
-      const ids = runIds(f.sandbox)
-      expect(ids).toHaveLength(1)
-      const record = readRecord(f.sandbox, ids[0]!)
+      const { record, events } = onlyRun(f)
       expect(record.outcome).toEqual(json.outcome)
       expect(record.agent.command.slice(-4)).toEqual(["--max-budget-usd", "0.0001", "--allowedTools", "Bash"])
-      expect(readEvents(f.sandbox, ids[0]!).at(-1)).toMatchObject({ type: "result", subtype: "error_max_budget_usd", is_error: true })
+      expect(events.at(-1)).toMatchObject({ type: "result", subtype: "error_max_budget_usd", is_error: true })
       expect(stillRunning(record.agent.pid!, record.agent.startTimeTicks)).toBe(false)
     })
   }, TEST_TIMEOUT)
@@ -105,7 +104,7 @@ describe.concurrent("BudgetExhausted on real input (claude --max-budget-usd)", (
       expect(turns).toBeGreaterThan(1)
       expect(f.api.messageRequests()).toHaveLength(turns)
       expect(json.costUsd).toBeGreaterThanOrEqual(0.001)
-      const results = toolResults(readEvents(f.sandbox, runIds(f.sandbox)[0]!))
+      const results = toolResults(onlyRun(f).events)
       expect(results.length).toBeGreaterThanOrEqual(turns - 1)
       expect(results.every((t) => !t.isError && t.text.includes("again"))).toBe(true)
     })
@@ -314,7 +313,7 @@ describe.concurrent("bootstrap through run: another agentrun holds the build loc
         expect(telemetry(f).at(-1)).toMatchObject({ outcome: "NoopManaged" })
         expect(npm.calls()).toEqual([])
       } finally {
-        if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL")
+        killIfRunning(run)
         holder.kill("SIGKILL")
       }
     })
@@ -338,8 +337,7 @@ describe.concurrent("bootstrap through run: another agentrun holds the build loc
     })
   }, TEST_TIMEOUT)
 
-  // The two tests below fail today (see the report): while `run` waits for the build lock (up to
-  // 2 minutes), neither Ctrl-C nor `--timeout` stops it.
+  // While `run` waits for the build lock (up to 2 minutes), Ctrl-C and `--timeout` still apply.
   it("Ctrl-C (SIGINT to agentrun) while run waits for the lock → Cancelled, exit 130, promptly", async () => {
     await withFixture(scenarios.success, async (f) => {
       const holder = startHolder()
@@ -356,7 +354,7 @@ describe.concurrent("bootstrap through run: another agentrun holds the build loc
         expect(readRecord(f.sandbox, runId).status).toBe("failed")
         expect(f.api.messageRequests()).toEqual([])
       } finally {
-        if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL")
+        killIfRunning(run)
         holder.kill("SIGKILL")
       }
     })
@@ -374,7 +372,7 @@ describe.concurrent("bootstrap through run: another agentrun holds the build loc
         expect(parseJsonOutput(r.stdout).outcome).toMatchObject({ _tag: "DeadlineExceeded", evidence: { deadline: { timeoutMs: 3000 } } })
         expect(r.durationMs).toBeLessThan(10_000)
       } finally {
-        if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL")
+        killIfRunning(run)
         holder.kill("SIGKILL")
       }
     })

@@ -22,9 +22,8 @@ import {
   stillRunning,
   waitFor,
   waitForAgent,
+  onlyRun,
   withFixture
-,
-  onlyRun
 } from "./support/harness.ts"
 
 const TEST_TIMEOUT = 40_000

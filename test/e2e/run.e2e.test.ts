@@ -26,10 +26,11 @@ import {
   stillRunning,
   toolResults,
   ulimitWrapper,
+  killIfRunning,
+  onlyRun,
   waitFor,
+  waitForAgent,
   withFixture
-,
-  onlyRun
 } from "./support/harness.ts"
 
 const TEST_TIMEOUT = 40_000
@@ -46,18 +47,6 @@ const toolTurn: Scenario = {
       description: "Create a file"
     },
     { kind: "text", text: "I created the file." }
-  ]
-}
-
-/**
- * A Bash tool call that never ends. Not the shared `toolSleep` scenario: claude 2.1.330 blocks its
- * `sleep 1000 && echo finished` ("Blocked: sleep 1000 followed by: echo finished"), but runs this.
- */
-const toolSleep: Scenario = {
-  name: "toolSleepE2e",
-  replies: [
-    { kind: "toolUse", command: "echo start && sleep 1000", description: "Wait for a long time" },
-    { kind: "text", text: "Slept." }
   ]
 }
 
@@ -399,11 +388,7 @@ describe.concurrent("agentrun run: deadline and cancellation", () => {
       const run = startAgentrun({ args: ["--json", "do it"], claudeArgs, env: f.env(), cwd: f.sandbox.work })
       try {
         await waitFor("the fake to receive the request", () => f.api.messageRequests().length >= 1)
-        const runId = await waitFor("the run record", () => runIds(f.sandbox)[0])
-        const agent = await waitFor("the agent pid in the record", () => {
-          const rec = readRecord(f.sandbox, runId)
-          return rec.agent.pid === null ? undefined : { pid: rec.agent.pid, ticks: rec.agent.startTimeTicks }
-        })
+        const { runId, ...agent } = await waitForAgent(f.sandbox)
         const tools = toolRunning
           ? await waitFor("the tool's sleep to start", () => {
             const ds = descendants(agent.pid)
@@ -421,12 +406,12 @@ describe.concurrent("agentrun run: deadline and cancellation", () => {
         expect(record.status).toBe("failed")
         expect(record.outcome).toEqual(json.outcome)
         // No orphan keeps spending: claude and everything it started are gone.
-        expect(stillRunning(agent.pid, agent.ticks)).toBe(false)
+        expect(stillRunning(agent.pid, agent.startTicks)).toBe(false)
         const left = tools.filter((t) => stillRunning(t.pid, t.startTicks)).map((t) => `${t.pid} ${t.comm} ${procStat(t.pid)?.state}`)
         expect(left).toEqual([])
         return { json, tools }
       } finally {
-        if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL")
+        killIfRunning(run)
       }
     })
 
@@ -439,12 +424,12 @@ describe.concurrent("agentrun run: deadline and cancellation", () => {
   }, TEST_TIMEOUT)
 
   it("Ctrl-C while a Bash tool runs `sleep` → Cancelled, exit 130, claude and the sleep grandchild gone", async () => {
-    const { tools } = await cancelCase(toolSleep, "SIGINT", ["--allowedTools", "Bash"], true)
+    const { tools } = await cancelCase(scenarios.toolSleep, "SIGINT", ["--allowedTools", "Bash"], true)
     expect(tools.map((t) => t.comm)).toContain("sleep")
   }, TEST_TIMEOUT)
 
   it("SIGTERM while a Bash tool runs `sleep` → Cancelled, exit 143, claude and the sleep grandchild gone", async () => {
-    const { tools } = await cancelCase(toolSleep, "SIGTERM", ["--allowedTools", "Bash"], true)
+    const { tools } = await cancelCase(scenarios.toolSleep, "SIGTERM", ["--allowedTools", "Bash"], true)
     expect(tools.map((t) => t.comm)).toContain("sleep")
   }, TEST_TIMEOUT)
 })

@@ -19,9 +19,8 @@ import {
   runIds,
   secretApiKey,
   stillRunning,
+  onlyRun,
   withFixture
-,
-  onlyRun
 } from "./support/harness.ts"
 
 const TEST_TIMEOUT = 40_000

@@ -28,6 +28,11 @@ interface Case {
 }
 
 const bash = ["--allowedTools", "Bash"]
+/** A tool call that never ends, as the interrupt-during-tool fixtures were recorded. */
+const toolSleepChained: Scenario = {
+  name: "toolSleepChained",
+  replies: [{ kind: "toolUse", command: "echo start && sleep 1000", description: "Wait" }, { kind: "text", text: "done" }]
+}
 const sawToolUse = ({ stdoutLines }: { stdoutLines: ReadonlyArray<string> }) =>
   stdoutLines.some((l) => l.includes("\"type\":\"tool_use\""))
 
@@ -126,21 +131,25 @@ export const cases: ReadonlyArray<Case> = [
   {
     name: "sigint-during-tool",
     description: "Bash `echo start && sleep 1000`; SIGINT 2 s after the tool_use line appears",
-    scenario: { name: "toolSleepChained", replies: [{ kind: "toolUse", command: "echo start && sleep 1000", description: "Wait" }, { kind: "text", text: "done" }] },
+    scenario: toolSleepChained,
     flags: bash,
     interrupt: { signal: "SIGINT", when: sawToolUse, delayMs: 2_000 }
   },
   {
     name: "sigterm-during-tool",
     description: "Bash `echo start && sleep 1000`; SIGTERM 2 s after the tool_use line appears",
-    scenario: { name: "toolSleepChained", replies: [{ kind: "toolUse", command: "echo start && sleep 1000", description: "Wait" }, { kind: "text", text: "done" }] },
+    scenario: toolSleepChained,
     flags: bash,
     interrupt: { signal: "SIGTERM", when: sawToolUse, delayMs: 2_000 }
   },
   {
     name: "bare-sleep-blocked",
     description: "Bash `sleep 1000` alone is refused by claude's sleep guard (tool_result is_error)",
-    scenario: scenarios.toolSleep,
+    // What the stored fixture was recorded with (claude 2.1.330 refuses it; the shared toolSleep runs).
+    scenario: {
+      name: "toolSleep",
+      replies: [{ kind: "toolUse", command: "sleep 1000 && echo finished", description: "Wait for a long time" }, { kind: "text", text: "Slept." }]
+    },
     flags: bash
   },
   { name: "no-prompt", description: "stdin closed immediately, nothing written", scenario: scenarios.success, prompt: null },
