@@ -290,14 +290,14 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
                   settings: spec.watchdog ?? defaultWatchdogSettings,
                   grace: graceFor(spec)
                 })
-                exit = (yield* agent.exited) ?? (yield* agent.exit)
+                exit = yield* agent.exit
               } else {
                 yield* PubSub.publish(progress, { _tag: "Stopping", reason: first._tag === "Deadline" ? "deadline" : "cancel" })
                 const stop = yield* stopper.stop(agent, { grace: graceFor(spec) })
                 action = first._tag === "Deadline"
                   ? { _tag: "Deadline", timeoutMs: spec.timeoutMs ?? 0, stop }
                   : { _tag: "Cancel", signal: first.signal, stop }
-                exit = (yield* agent.exited) ?? (yield* agent.exit)
+                exit = yield* agent.exit
               }
               // Leftover tool processes must not keep the pipes (and the run) open, nor outlive it.
               yield* Effect.logDebug(`run ${runId}: agent ${agent.pid} ended (${first._tag})`)

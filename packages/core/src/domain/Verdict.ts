@@ -34,6 +34,7 @@ import {
   PromptTooLong,
   RuntimeUnavailable,
   SpawnFailed,
+  type SpawnFailureReason,
   TruncatedMidStream,
   UnparseableOutput,
   UpstreamUnavailable
@@ -73,7 +74,7 @@ export type SupervisorAction =
 /** Why spawning failed, as the process boundary reported it. */
 export interface SpawnFailure {
   readonly path: string
-  readonly reason: "not-found" | "not-executable" | "placeholder-stub" | "bad-working-directory" | "other"
+  readonly reason: typeof SpawnFailureReason.Type
   readonly errno: string | null
   readonly detail: string
 }
@@ -435,10 +436,11 @@ const agentFailureFromResult = (facts: RunFacts, r: ResultEvent, endedAtMs: numb
 }
 
 /**
- * Decides how a run ended. Precedence, most specific first: spawn failure; cancellation;
- * deadline (naming the API failure it cut short, if claude was retrying); the `result` line;
- * OOM evidence from the cgroup; truncated output; signal death; API failure without a result;
- * exit 0 without a result; init-only exit; placeholder stub; any other non-zero exit.
+ * Decides how a run ended. Precedence, most specific first: no runtime (bootstrap); spawn
+ * failure; cancellation; hang; deadline (naming the API failure it cut short, if claude was
+ * retrying); the `result` line; OOM evidence from the cgroup; truncated output; signal death; API
+ * failure without a result; exit 0 without a result; placeholder stub; init-only exit; any other
+ * non-zero exit.
  *
  * `endedAtMs` (epoch milliseconds) anchors `retryNotBefore`; pass null when unknown.
  */

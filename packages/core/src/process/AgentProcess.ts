@@ -19,6 +19,7 @@ import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import { PassThrough } from "node:stream"
 import { type ExitStatus, fromNodeExit } from "../domain/ExitStatus.ts"
+import { SpawnFailureReason } from "../domain/Failures.ts"
 import { checkExecutable } from "./Executable.ts"
 import { defaultMaxLineBytes, type LineBatch, LineSplitter } from "./LineSplitter.ts"
 
@@ -39,7 +40,7 @@ export interface AgentCommand {
 export class AgentSpawnError extends Schema.TaggedError<AgentSpawnError>()("AgentSpawnError", {
   message: Schema.String,
   path: Schema.String,
-  reason: Schema.Literals(["not-found", "not-executable", "placeholder-stub", "bad-working-directory", "other"]),
+  reason: SpawnFailureReason,
   errno: Schema.NullOr(Schema.String),
   detail: Schema.String,
   retryable: Schema.Boolean

@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { StopReport, StopStep } from "../domain/Evidence.ts"
 import { familyOf } from "../procfs/ProcessFamily.ts"
+import { defaultStopGraceSettings } from "../domain/Run.ts"
 import { isZombie, type ProcessInfo } from "../procfs/ProcessInfo.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import type { AgentHandle } from "./AgentProcess.ts"
@@ -46,8 +47,12 @@ export interface StopGrace {
   readonly killGrace: Duration.Input
 }
 
-/** The defaults: 10 s after SIGINT, 20 s after SIGTERM, 5 s after SIGKILL. */
-export const defaultStopGrace: StopGrace = { interruptGrace: "10 seconds", terminateGrace: "20 seconds", killGrace: "5 seconds" }
+/** The defaults: the run defaults after SIGINT and SIGTERM (10 s, 20 s: `defaultStopGraceSettings`), 5 s after SIGKILL. */
+export const defaultStopGrace: StopGrace = {
+  interruptGrace: defaultStopGraceSettings.interruptGraceMs,
+  terminateGrace: defaultStopGraceSettings.terminateGraceMs,
+  killGrace: "5 seconds"
+}
 
 /** Options of {@link StopSequenceShape.stop}. */
 export interface StopOptions {

@@ -10,7 +10,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as NodeChildProcess from "node:child_process"
+import { execText } from "./ExecText.ts"
 import { isZombie } from "../procfs/ProcessInfo.ts"
 import type { ProcessTableShape } from "../procfs/ProcessTable.ts"
 import type { WatchSample } from "./Detection.ts"
@@ -36,13 +36,7 @@ export interface Sampler {
   readonly unavailable: () => ReadonlyArray<string>
 }
 
-const runPs: Effect.Effect<string, string> = Effect.callback<string, string>((resume) => {
-  const child = NodeChildProcess.execFile("ps", ["-A", "-o", "pid=,ppid=,time="], { timeout: 5_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-    if (error === null) resume(Effect.succeed(stdout))
-    else resume(Effect.fail(`ps failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`))
-  })
-  return Effect.sync(() => child.kill("SIGKILL"))
-})
+const runPs = execText("ps", ["-A", "-o", "pid=,ppid=,time="], 5_000, "ps")
 
 /** Makes a sampler for the agent `pid`. */
 export const makeSampler = (table: ProcessTableShape, pid: number): Sampler => {

@@ -11,7 +11,7 @@
  * @module
  */
 import * as Effect from "effect/Effect"
-import * as NodeChildProcess from "node:child_process"
+import { execText } from "./ExecText.ts"
 
 /** What `ss` says about one socket: milliseconds since it last received data (null: never, or not shown), bytes received. */
 export interface SocketReceive {
@@ -60,10 +60,6 @@ export const mostRecentReceive = (table: ReadonlyMap<number, SocketReceive>, ino
 }
 
 /** Runs `ss -H -t -i -e -n` (2 s limit). Fails with a reason when ss is missing or fails. */
-export const readSsInfo: Effect.Effect<ReadonlyMap<number, SocketReceive>, string> = Effect.callback<string, string>((resume) => {
-  const child = NodeChildProcess.execFile("ss", ["-H", "-t", "-i", "-e", "-n"], { timeout: 2_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-    if (error === null) resume(Effect.succeed(stdout))
-    else resume(Effect.fail(`ss -tie failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`))
-  })
-  return Effect.sync(() => child.kill("SIGKILL"))
-}).pipe(Effect.map(parseSsInfo))
+export const readSsInfo: Effect.Effect<ReadonlyMap<number, SocketReceive>, string> = execText("ss", ["-H", "-t", "-i", "-e", "-n"], 2_000, "ss -tie").pipe(
+  Effect.map(parseSsInfo)
+)
