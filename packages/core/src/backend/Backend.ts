@@ -1,6 +1,7 @@
 /**
- * The Backend: where runs execute. The CLI and the VS Code extension talk only to this interface,
- * so a Kubernetes backend and the hang watchdog plug in without touching them.
+ * The Backend: where runs execute. `run` launches through this interface, so another backend
+ * (a Kubernetes Job) plugs in without touching the CLI; the commands that manage stored runs
+ * (list, inspect, logs, cancel, prune) go through `RunCatalog` and the run store.
  *
  * @module
  */

@@ -730,9 +730,13 @@ export const makeBootstrap = (
       const draft = runtime === "claude-cli"
         ? yield* probeClaude
         : yield* chooseInterpreter(installer, env, probeTimeout).pipe(Effect.flatMap(probePython))
-      if (draft === null) return null
-      const ended = yield* Clock.currentTimeMillis
-      const durationMs = ended - started
+      return draft === null ? null : yield* probeReport(runtime, draft, started)
+    })
+
+  /** A present runtime found by a probe, as a report (`telemetry`: the record it would make; none is written). */
+  const probeReport = (runtime: Runtime, draft: Draft, started: number): Effect.Effect<BootstrapReport> =>
+    Effect.map(Clock.currentTimeMillis, (ended) => {
+      const durationMs = Math.max(0, ended - started)
       return {
         ...draft,
         runtime,
@@ -769,7 +773,10 @@ export const makeBootstrap = (
       Effect.catch(() => Effect.succeed(null))
     )
     const choice = yield* chooseInterpreter(installer, env, probeTimeout)
-    const sdk = yield* probe("python-agent-sdk")
+    // The interpreter just chosen, probed for the SDK (not chosen again: each candidate runs --version).
+    const sdkStarted = yield* Clock.currentTimeMillis
+    const sdkDraft = yield* probePython(choice)
+    const sdk = sdkDraft === null ? null : yield* probeReport("python-agent-sdk", sdkDraft, sdkStarted)
     const now = yield* Clock.currentTimeMillis
     const locks = []
     for (const runtime of Runtimes) {

@@ -148,7 +148,7 @@ export interface MalformedLine {
   readonly _tag: "Malformed"
   /** Why it was rejected, e.g. `"not JSON"`. */
   readonly reason: string
-  /** Its length in bytes (UTF-16 code units of the decoded text). */
+  /** Its length in UTF-16 code units of the decoded text (not bytes). */
   readonly length: number
   /** The first 200 characters, for evidence (redact before storing). */
   readonly preview: string

@@ -45,7 +45,7 @@ export interface Redactor {
    * to the bytes it sees first.
    */
   readonly mayContainSecret: (bytes: Uint8Array) => boolean
-  /** How many distinct secret values came from the environment (for tests and `doctor`). */
+  /** How many distinct secret values came from the environment (and the extra secrets). */
   readonly secretValues: number
 }
 
