@@ -87,6 +87,30 @@ const msKey: Record<DurationKey, keyof WatchdogSettings> = {
   probeGrace: "probeGraceMs"
 }
 
+/** An environment value, unset when empty. */
+const nonEmpty = (value: string | undefined): string | undefined => (value === "" ? undefined : value)
+
+/**
+ * The first set one of `candidates` (value and where it came from, in precedence order) as
+ * milliseconds, or none when none is set. Fails with {@link ConfigError} naming that source when
+ * it is not a duration, or is 0 where 0 is not allowed (`examples` go into the message).
+ */
+const firstDuration = (
+  candidates: ReadonlyArray<readonly [value: string | number | undefined, source: string]>,
+  zeroAllowed: boolean,
+  examples: string
+): Effect.Effect<Option.Option<number>, ConfigError> =>
+  Effect.gen(function*() {
+    const found = candidates.find(([value]) => value !== undefined)
+    if (found === undefined) return Option.none()
+    const [value, source] = found
+    const ms = parseDurationText(value!)
+    if (ms === null || (ms === 0 && !zeroAllowed)) {
+      return yield* new ConfigError({ message: `${source}: "${value}" is not a duration (examples: ${examples}).`, source, retryable: false })
+    }
+    return Option.some(ms)
+  })
+
 /**
  * Resolves the watchdog settings: flags > env > file > defaults. Returns null when the watchdog is
  * off (`--no-watchdog`, `AGENTRUN_WATCHDOG=0`, or `"enabled": false`). Fails with
@@ -118,27 +142,13 @@ export const resolveWatchdog = (
       probeGrace: Option.none()
     }
     for (const key of ["stallTimeout", "startupTimeout", "busyTimeout", "probeGrace"] as const) {
-      const fromFlag = flagText[key]
-      const fromEnv = env[watchdogEnv[key]]
-      const fromFile = file.watchdog?.[key]
-      const [value, source] = Option.isSome(fromFlag)
-        ? [fromFlag.value, `flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]
-        : fromEnv !== undefined && fromEnv !== ""
-        ? [fromEnv, `env ${watchdogEnv[key]}`]
-        : fromFile !== undefined
-        ? [fromFile, `${filePath} watchdog.${key}`]
-        : [undefined, "default"]
-      if (value === undefined) continue
-      const ms = parseDurationText(value)
       const zeroAllowed = key === "busyTimeout"
-      if (ms === null || (ms === 0 && !zeroAllowed)) {
-        return yield* new ConfigError({
-          message: `${source}: "${value}" is not a duration (examples: 90s, 15m, 2h${zeroAllowed ? "; 0 disables" : ""}).`,
-          source,
-          retryable: false
-        })
-      }
-      settings[msKey[key]] = ms
+      const ms = yield* firstDuration([
+        [Option.getOrUndefined(flagText[key]), `flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
+        [nonEmpty(env[watchdogEnv[key]]), `env ${watchdogEnv[key]}`],
+        [file.watchdog?.[key], `${filePath} watchdog.${key}`]
+      ], zeroAllowed, `90s, 15m, 2h${zeroAllowed ? "; 0 disables" : ""}`)
+      if (Option.isSome(ms)) settings[msKey[key]] = ms.value
     }
     return settings
   })
@@ -161,19 +171,11 @@ export const resolveStopGrace = (
   Effect.gen(function*() {
     const settings: Record<keyof StopGraceSettings, number> = { ...defaultStopGraceSettings }
     for (const key of ["interruptGrace", "terminateGrace"] as const) {
-      const fromEnv = env[stopEnv[key]]
-      const fromFile = file.stop?.[key]
-      const [value, source] = fromEnv !== undefined && fromEnv !== ""
-        ? [fromEnv, `env ${stopEnv[key]}`]
-        : fromFile !== undefined
-        ? [fromFile, `${filePath} stop.${key}`]
-        : [undefined, "default"]
-      if (value === undefined) continue
-      const ms = parseDurationText(value)
-      if (ms === null || ms === 0) {
-        return yield* new ConfigError({ message: `${source}: "${value}" is not a duration (examples: 5s, 30s).`, source, retryable: false })
-      }
-      settings[key === "interruptGrace" ? "interruptGraceMs" : "terminateGraceMs"] = ms
+      const ms = yield* firstDuration([
+        [nonEmpty(env[stopEnv[key]]), `env ${stopEnv[key]}`],
+        [file.stop?.[key], `${filePath} stop.${key}`]
+      ], false, "5s, 30s")
+      if (Option.isSome(ms)) settings[key === "interruptGrace" ? "interruptGraceMs" : "terminateGraceMs"] = ms.value
     }
     return settings
   })
