@@ -45,8 +45,10 @@ const graphemeSegmenter = { segment: (text) => (graphemeSegmenterInstance ??= ne
  * node:readline (0.5 ms) effect/cli's prompts; both were loaded at every start, on the way to
  * spawning claude. Every use of them is a property access inside a function (checked in the
  * bundle: `Crypto.randomBytes`, `readline.createInterface`...), which the proxy serves.
+ * node:fs/promises (with the stream, readline and watcher internals it loads: 0.7 ms) serves the
+ * /proc reads and the watchdog, which start once claude runs.
  */
-const deferredBuiltins = new Set(["node:crypto", "node:readline"])
+const deferredBuiltins = new Set(["node:crypto", "node:readline", "node:fs/promises"])
 
 /**
  * In CommonJS output esbuild turns every `import * as X from "node:fs"` into its own

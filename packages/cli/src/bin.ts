@@ -5,7 +5,10 @@
  * @module
  */
 import { AgentProcess, AgentrunConfig, AgentrunPaths, Bootstrap, LocalBackend, ProcessTable, RunCatalog, RunStore, StopSequence } from "@agentrun/core"
-import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as NodeChildProcessSpawner from "@effect/platform-node/NodeChildProcessSpawner"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeStdio from "@effect/platform-node/NodeStdio"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -16,6 +19,7 @@ import { Command } from "effect/cli"
 import { agentrun } from "./Cli.ts"
 import { ClaudeArgs, splitAtDoubleDash } from "./ClaudeArgs.ts"
 import { CliExitCode, ExitCodes } from "./ExitCode.ts"
+import * as LazyTerminal from "./LazyTerminal.ts"
 import { TerminationSignals } from "./TerminationSignals.ts"
 import packageJson from "../package.json" with { type: "json" }
 
@@ -27,7 +31,13 @@ const CoreLayer = Layer.mergeAll(LocalBackend.layer(), RunCatalog.layer).pipe(
   Layer.provideMerge(AgentrunPaths.layer)
 )
 
-const AppLayer = Layer.mergeAll(CoreLayer, AgentrunConfig.layer, TerminationSignals.layer, CliExitCode.layer, NodeServices.layer)
+/** NodeServices.layer's services, with a Terminal built on first use (see LazyTerminal). */
+const PlatformLayer = Layer.provideMerge(
+  NodeChildProcessSpawner.layer,
+  Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeStdio.layer, LazyTerminal.layer)
+)
+
+const AppLayer = Layer.mergeAll(CoreLayer, AgentrunConfig.layer, TerminationSignals.layer, CliExitCode.layer, PlatformLayer)
 
 const main = Effect.gen(function*() {
   const exitCode = yield* CliExitCode

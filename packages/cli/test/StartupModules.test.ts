@@ -14,11 +14,12 @@ const builtinsLoadedBy = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
 }
 
 describe("start-up", () => {
-  it("leaves node:crypto and node:v8 unloaded until something uses them", () => {
+  it("leaves node:crypto, node:v8 and node:fs/promises unloaded until something uses them", () => {
     builtinsLoadedBy(["--version"]) // rebuilds the bundle first if a source is newer (the build loads more)
     const loaded = builtinsLoadedBy(["--version"])
     assert.include(loaded, "child_process", "the probe sees the bundle's own built-ins")
     assert.notInclude(loaded, "crypto")
     assert.notInclude(loaded, "v8")
+    assert.notInclude(loaded, "fs/promises")
   })
 })
