@@ -67,3 +67,23 @@ export const parseOomKill = (memoryEvents: string): number | undefined => {
   const match = /^oom_kill\s+(\d+)\s*$/m.exec(memoryEvents)
   return match?.[1] === undefined ? undefined : Number(match[1])
 }
+
+/**
+ * The `memory.events` file of the cgroup v2 of the process whose `/proc/PID/cgroup` and
+ * `/proc/PID/mountinfo` are at `procDir` (`/proc/self` for agentrun): the first candidate
+ * directory ({@link cgroupDirCandidates}) whose `memory.events` has an `oom_kill` counter. `read`
+ * returns a file's text, or null when it cannot be read. Null without cgroup v2, without the
+ * memory controller, or when no candidate is readable.
+ */
+export const findMemoryEvents = (read: (path: string) => string | null, procDir = "/proc/self"): string | null => {
+  const cgroups = read(`${procDir}/cgroup`)
+  const path = cgroups === null ? undefined : cgroupV2Path(cgroups)
+  if (path === undefined) return null
+  const mounts = cgroup2Mounts(read(`${procDir}/mountinfo`) ?? "")
+  for (const dir of cgroupDirCandidates(path, mounts)) {
+    const file = NodePath.join(dir, "memory.events")
+    const events = read(file)
+    if (events !== null && parseOomKill(events) !== undefined) return file
+  }
+  return null
+}

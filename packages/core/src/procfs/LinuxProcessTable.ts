@@ -6,7 +6,8 @@
  * `io`...) of a process whose memory map lock is held (often the very process that hangs) can
  * block the reader, and a synchronous read would freeze agentrun's event loop with it.
  * `/proc/PID/stat` takes no such lock (fs/proc/array.c, do_task_stat) and is read synchronously,
- * as are our own `/proc/self/auxv` and `/proc/stat`: thread-pool round trips cost more.
+ * as are our own `/proc/self/auxv`, `/proc/stat`, `/proc/self/cgroup` and `mountinfo`, and our
+ * cgroup's `memory.events`: thread-pool round trips cost more.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import * as Option from "effect/Option"
 import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import type { SignalName } from "../domain/ExitStatus.ts"
-import { cgroup2Mounts, cgroupDirCandidates, cgroupV2Path, parseOomKill } from "./CgroupMemory.ts"
+import { findMemoryEvents, parseOomKill } from "./CgroupMemory.ts"
 import { parseTcpTable, parseUnixTable, formatEndpoint } from "./NetSockets.ts"
 import type { TcpRow, UnixRow } from "./NetSockets.ts"
 import { familyOf } from "./ProcessFamily.ts"
@@ -72,6 +73,15 @@ const readStatSync = (path: string, buffer: Buffer): string | null => {
   }
 }
 
+/** A small file of our own (procfs, cgroupfs) read synchronously; null when it cannot be read. */
+const readTextSync = (path: string): string | null => {
+  try {
+    return NodeFsSync.readFileSync(path, "utf8")
+  } catch {
+    return null
+  }
+}
+
 const readDir = (path: string): Effect.Effect<ReadonlyArray<string>, ReadFailure> =>
   Effect.tryPromise({ try: () => NodeFs.readdir(path), catch: (cause) => ({ path, code: errnoCode(cause) }) })
 
@@ -99,7 +109,8 @@ export const parseAuxvClockTicks = (auxv: Uint8Array, wordBytes: 4 | 8 = 8): num
 }
 
 // Our own auxv and /proc/stat are read synchronously (once, at start-up): neither takes a lock
-// another process could hold, and two thread-pool round trips cost more than the reads.
+// another process could hold, and two thread-pool round trips cost more than the reads. So are
+// our own /proc/self/cgroup and mountinfo and our cgroup's memory.events (cgroupfs).
 const clockTicksPerSecond: Effect.Effect<number> = Effect.try({
   try: () => NodeFsSync.readFileSync("/proc/self/auxv"),
   catch: (cause) => cause
@@ -412,18 +423,14 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
       return Option.some<ProcessInspection["io"]>({ _tag: "Unavailable", reason: describeFailure(text.failure) })
     })
 
-  const oomKillCount: Effect.Effect<Option.Option<number>> = Effect.gen(function*() {
+  // Our cgroup's memory.events, found at the first call (null: there is none). A run reads the
+  // counter twice: as claude starts, and after it has exited, on the way to the verdict.
+  let memoryEvents: string | null | undefined
+  const oomKillCount: Effect.Effect<Option.Option<number>> = Effect.sync(() => {
     if (unavailable !== undefined) return Option.none()
-    const cgroupText = yield* Effect.option(readText("/proc/self/cgroup"))
-    const path = Option.flatMap(cgroupText, (t) => Option.fromUndefinedOr(cgroupV2Path(t)))
-    if (Option.isNone(path)) return Option.none()
-    const mountinfo = yield* readText("/proc/self/mountinfo").pipe(Effect.orElseSucceed(() => ""))
-    for (const dir of cgroupDirCandidates(path.value, cgroup2Mounts(mountinfo))) {
-      const events = yield* Effect.option(readText(`${dir}/memory.events`))
-      const count = Option.flatMap(events, (e) => Option.fromUndefinedOr(parseOomKill(e)))
-      if (Option.isSome(count)) return count
-    }
-    return Option.none()
+    memoryEvents ??= findMemoryEvents(readTextSync)
+    const events = memoryEvents === null ? null : readTextSync(memoryEvents)
+    return Option.fromUndefinedOr(events === null ? undefined : parseOomKill(events))
   })
 
   return {

@@ -146,8 +146,8 @@ export interface ProcessTableShape {
    * The `oom_kill` counter of `memory.events` in agentrun's own cgroup v2 (processes in the
    * cgroup and its descendants killed by the OOM killer; kernel Documentation/admin-guide/
    * cgroup-v2.rst, "memory.events"). The cgroup comes from `/proc/self/cgroup`, its directory
-   * from the cgroup2 mount in `/proc/self/mountinfo` (or `/sys/fs/cgroup`). `Option.none()`
-   * without cgroup v2, a memory controller, or a readable file. Never fails.
+   * from the cgroup2 mount in `/proc/self/mountinfo` (or `/sys/fs/cgroup`), found at the first
+   * call. `Option.none()` without cgroup v2, a memory controller, or a readable file. Never fails.
    */
   readonly oomKillCount: Effect.Effect<Option.Option<number>>
 }

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Option } from "effect"
-import { cgroup2Mounts, cgroupDirCandidates, cgroupV2Path, parseOomKill } from "../../src/procfs/CgroupMemory.ts"
+import { cgroup2Mounts, cgroupDirCandidates, cgroupV2Path, findMemoryEvents, parseOomKill } from "../../src/procfs/CgroupMemory.ts"
 import { decodeAddress, parseTcpTable, parseUnixTable } from "../../src/procfs/NetSockets.ts"
 import { familyOf } from "../../src/procfs/ProcessFamily.ts"
 import { parseBootTime, parseCmdline, parseStat } from "../../src/procfs/ProcessInfo.ts"
@@ -141,6 +141,29 @@ describe("procfs parsers", () => {
     assert.deepStrictEqual(cgroupDirCandidates("/sub/run", mounts), ["/sys/fs/cgroup/sub/run", "/mnt/cg two/run"])
     assert.strictEqual(parseOomKill("low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\noom_group_kill 0\n"), 1)
     assert.isUndefined(parseOomKill("low 0\n"))
+  })
+
+  it("findMemoryEvents: pure v2, hybrid (v2 under /sys/fs/cgroup/unified), v1 only, no memory controller", () => {
+    const events = "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n"
+    const reader = (files: Record<string, string>) => (path: string) => files[path] ?? null
+    const pure = reader({
+      "/proc/self/cgroup": "0::/user.slice/a.scope\n",
+      "/proc/self/mountinfo": "25 30 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+      "/sys/fs/cgroup/user.slice/a.scope/memory.events": events
+    })
+    assert.strictEqual(findMemoryEvents(pure), "/sys/fs/cgroup/user.slice/a.scope/memory.events")
+    const hybrid = reader({
+      "/proc/self/cgroup": "4:memory:/x\n0::/job\n",
+      "/proc/self/mountinfo": "30 25 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n",
+      "/sys/fs/cgroup/unified/job/memory.events": events
+    })
+    assert.strictEqual(findMemoryEvents(hybrid), "/sys/fs/cgroup/unified/job/memory.events")
+    // Another process's files, through its /proc directory.
+    const other = reader({ "/proc/42/cgroup": "0::/job\n", "/sys/fs/cgroup/job/memory.events": events })
+    assert.strictEqual(findMemoryEvents(other, "/proc/42"), "/sys/fs/cgroup/job/memory.events")
+    assert.isNull(findMemoryEvents(reader({ "/proc/self/cgroup": "4:memory:/x\n" })), "v1 only")
+    assert.isNull(findMemoryEvents(reader({ "/proc/self/cgroup": "0::/job\n", "/sys/fs/cgroup/job/memory.events": "low 0\n" })), "no counter")
+    assert.isNull(findMemoryEvents(reader({})), "no /proc")
   })
 
   it("familyOf: session and group members, descendants, parents first", () => {
