@@ -52,7 +52,7 @@ const runs = Number(flag("--runs") ?? 5)
  * The wall-time medians need more runs than the others: one run of either side varies by tens of
  * ms on this 2-core machine, about the size of the difference being measured.
  */
-const wallRuns = Math.max(runs, Number(flag("--wall-runs") ?? 15))
+const wallRuns = Math.max(runs, Number(flag("--wall-runs") ?? 25))
 const MB = 1e6
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
@@ -251,7 +251,14 @@ const vmHwmKb = (pid: number): number | null => {
 const runProcess = (
   cmd: string,
   args: ReadonlyArray<string>,
-  o: { readonly env: Record<string, string>; readonly cwd: string; readonly stdin?: string; readonly killAfterMs?: number }
+  o: {
+    readonly env: Record<string, string>
+    readonly cwd: string
+    readonly stdin?: string
+    readonly killAfterMs?: number
+    /** Poll the child's VmHWM every 20 ms for `peakRssKb` (default true; the wall-time runs do not). */
+    readonly pollRss?: boolean
+  }
 ): Promise<Finished> =>
   new Promise((resolve, reject) => {
     const t0 = performance.now()
@@ -260,7 +267,7 @@ const runProcess = (
     const poll = () => {
       if (child.pid !== undefined) peak = Math.max(peak, vmHwmKb(child.pid) ?? 0)
     }
-    const timer = setInterval(poll, 20)
+    const timer = o.pollRss === false ? undefined : setInterval(poll, 20)
     const killer = setTimeout(() => child.kill("SIGKILL"), o.killAfterMs ?? 300_000)
     let stdoutBytes = 0
     let stdout = ""
@@ -412,7 +419,8 @@ const benchWall = async () => {
       return runProcess(nodeBinary, [...nodeFlags, ...extraNode, binTs, "run", "--claude-path", claudeExe, prompt], {
         env: { ...baseEnv(), ...offlineClaudeEnv(api.url, d.home), XDG_STATE_HOME: d.state, XDG_DATA_HOME: d.data },
         cwd: d.work,
-        killAfterMs: 60_000
+        killAfterMs: 60_000,
+        pollRss: false
       })
     }
     const runClaude = (i: number) => {
@@ -421,7 +429,8 @@ const benchWall = async () => {
         env: { ...baseEnv(), ...offlineClaudeEnv(api.url, d.home) },
         cwd: d.work,
         stdin: prompt,
-        killAfterMs: 60_000
+        killAfterMs: 60_000,
+        pollRss: false
       })
     }
     // Warm-up: page cache for both binaries.
