@@ -339,6 +339,23 @@ export const makeBootstrap = (
     )
 
   /** Exit 0 of a probe; false on any failure. */
+  /**
+   * Why a check after an install failed (`claude --version`, the SDK import): dying by a signal
+   * agentrun did not send, or agentrun's time limit, is classified like any installer step
+   * ({@link classifyRun}: SignalKilled starts the cooldown, as an OOM kill during the install
+   * would); anything else is the check's own error, `otherwise`.
+   */
+  const checkFailure = (
+    phase: Phase,
+    spec: InstallerSpec,
+    what: string,
+    run: InstallerRun,
+    otherwise: () => InstallerError
+  ): InstallerError =>
+    run.timedOut || (run.status.signal !== null && run.sentSignal === null)
+      ? classifyRun({ phase, command: commandLine(spec), run, redactor, timeoutMs: Duration.toMillis(spec.timeout), spec: what })
+      : otherwise()
+
   const probeOk = (spec: Omit<InstallerSpec, "timeout">) =>
     installer.run({ ...spec, timeout: probeTimeout }).pipe(
       Effect.map(succeeded),
@@ -421,23 +438,26 @@ export const makeBootstrap = (
       cwd: managed.claudePrefix,
       timeout: settings.installerTimeout
     }, claudeSpec)
-    const check = yield* installer.run({ command: managed.claudeBin, args: ["--version"], env, timeout: probeTimeout }).pipe(
+    const checkSpec: InstallerSpec = { command: managed.claudeBin, args: ["--version"], env, timeout: probeTimeout }
+    const check = yield* installer.run(checkSpec).pipe(
       Effect.mapError((error) => classifySpawnError("npm", error, redactor))
     )
     const version = succeeded(check) ? parseVersion(check.stdout) : null
     if (!supportedClaude(version)) {
-      const last = redactor.redact(lastLine(check.stderr || check.stdout))
-      return yield* new Uncategorized({
-        message: `npm installed ${claudeSpec} but ${managed.claudeBin} --version does not answer a supported version (${last || "no output"}); its postinstall may not have run`,
-        phase: "npm",
-        command: `${managed.claudeBin} --version`,
-        exitCode: check.status.exitCode,
-        signal: check.status.signal?.name ?? null,
-        stderrTail: last,
-        retryable: false,
-        lastStderrLine: last,
-        stderrHash: ""
-      })
+      return yield* Effect.fail(checkFailure("npm", checkSpec, claudeSpec, check, () => {
+        const last = redactor.redact(lastLine(check.stderr || check.stdout))
+        return new Uncategorized({
+          message: `npm installed ${claudeSpec} but ${managed.claudeBin} --version does not answer a supported version (${last || "no output"}); its postinstall may not have run`,
+          phase: "npm",
+          command: `${managed.claudeBin} --version`,
+          exitCode: check.status.exitCode,
+          signal: check.status.signal?.name ?? null,
+          stderrTail: last,
+          retryable: false,
+          lastStderrLine: last,
+          stderrHash: ""
+        })
+      }))
     }
     return { ...emptyDraft, outcome: "Built", executable: managed.claudeBin, version, message: `installed claude ${version} into ${managed.claudePrefix}` }
   })
@@ -473,25 +493,29 @@ export const makeBootstrap = (
       return null
     })
 
-  const verifyImport = (phase: Phase, python: string, extraEnv: Record<string, string>) =>
-    installer.run({ command: python, args: ["-c", importCode], env: { ...env, ...extraEnv }, timeout: probeTimeout }).pipe(
+  const verifyImport = (phase: Phase, python: string, extraEnv: Record<string, string>) => {
+    const spec: InstallerSpec = { command: python, args: ["-c", importCode], env: { ...env, ...extraEnv }, timeout: probeTimeout }
+    return installer.run(spec).pipe(
       Effect.mapError((error) => classifySpawnError(phase, error, redactor)),
       Effect.flatMap((run) => {
         if (succeeded(run)) return Effect.void
-        const last = redactor.redact(lastLine(run.stderr))
-        return Effect.fail<InstallerError>(new Uncategorized({
-          message: `pip installed ${settings.pythonRequirement} but \`${importCode}\` fails: ${last || "no output"}`,
-          phase,
-          command: `${python} -c '${importCode}'`,
-          exitCode: run.status.exitCode,
-          signal: run.status.signal?.name ?? null,
-          stderrTail: last,
-          retryable: false,
-          lastStderrLine: last,
-          stderrHash: ""
+        return Effect.fail(checkFailure(phase, spec, settings.pythonRequirement, run, () => {
+          const last = redactor.redact(lastLine(run.stderr))
+          return new Uncategorized({
+            message: `pip installed ${settings.pythonRequirement} but \`${importCode}\` fails: ${last || "no output"}`,
+            phase,
+            command: `${python} -c '${importCode}'`,
+            exitCode: run.status.exitCode,
+            signal: run.status.signal?.name ?? null,
+            stderrTail: last,
+            retryable: false,
+            lastStderrLine: last,
+            stderrHash: ""
+          })
         }))
       })
     )
+  }
 
   const buildPythonTarget = (py: string, version: string | null, venvError: InstallerError) =>
     Effect.gen(function*() {

@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { Bootstrap } from "../../src/bootstrap/Bootstrap.ts"
-import { bootstrapLayer, packFakeClaude, script, tempRoot, cleanupRoots } from "./helpers.ts"
+import { bootstrapLayer, packFakeClaude, script, tempRoot, testEnv, cleanupRoots } from "./helpers.ts"
 
 afterAll(cleanupRoots)
 
@@ -77,6 +77,25 @@ describe("claude-cli (real npm)", () => {
       assert.strictEqual(report.phase, "pre")
       assert.match(report.message, /Node >= 22/)
     }).pipe(Effect.provide(bootstrapLayer(root, { nodeExecutable: "/usr/bin/node", claudeSpec: "/nonexistent.tgz" })))
+  })
+
+  it.effect("the installed claude's --version killed by SIGKILL (as by the OOM killer) is signal_killed, with the cooldown", () => {
+    const root = tempRoot()
+    const tarball = packFakeClaude(root)
+    return Effect.gen(function*() {
+      const bootstrap = yield* Bootstrap
+      const report = yield* bootstrap.attempt("claude-cli")
+      assert.strictEqual(report.outcome, "BuildFailed")
+      assert.strictEqual(report.phase, "npm")
+      const error = report.error
+      assert.strictEqual(error?._tag, "SignalKilled", report.message)
+      if (error?._tag !== "SignalKilled") return
+      assert.strictEqual(error.signalName, "SIGKILL")
+      assert.match(error.command, /claude --version$/)
+      assert.match(error.message, /OOM killer/)
+      assert.strictEqual(JSON.parse(NodeFs.readFileSync(cooldownFile(root), "utf8")).signal, "SIGKILL")
+      assert.strictEqual((yield* bootstrap.attempt("claude-cli")).outcome, "SkipCooldown", "no reinstall loop")
+    }).pipe(Effect.provide(bootstrapLayer(root, { claudeSpec: tarball, env: testEnv(root, { FAKE_CLAUDE_VERSION_SIGKILL: "1" }) })))
   })
 
   it.effect("npm under `ulimit -v 100000` really dies by SIGSEGV with no output: signal_killed (16), cooldown marker", () => {
