@@ -171,8 +171,9 @@ describe.concurrent("verdict classes on real input: the agent process (exit 3)",
             evidence: { cause: "signal", process: { signal: { name: "SIGKILL", number: 9 }, exitCode: null } }
           }
         })
-        // The tool_use turn was seen before the kill.
+        // The tool_use turn was seen before the kill, and the message says so.
         expect(json.outcome.evidence.assistantMessages).toBeGreaterThanOrEqual(1)
+        expect(json.outcome.message).toMatch(/assistant message\(s\) and 1 tool use\(s\)\.$/)
         const { record } = onlyRun(f)
         expect(record.outcome).toEqual(json.outcome)
         const events = readEvents(f.sandbox, record.runId)

@@ -46,8 +46,6 @@ export interface Observation {
   readonly assistantErrors: ReadonlyArray<string>
   /** Text of the last assistant message that carried an `error`. */
   readonly assistantErrorText: string | null
-  /** The last assistant text block (for progress and evidence). */
-  readonly lastAssistantText: string | null
   /** The last {@link maxRetriesKept} `system/api_retry` lines. */
   readonly apiRetries: ReadonlyArray<ApiRetry>
   readonly apiRetryCount: number
@@ -57,8 +55,6 @@ export interface Observation {
   readonly result: ResultEvent | null
   readonly lastEventType: string | null
   readonly stdoutLines: number
-  /** Stdout bytes (UTF-16 code units + 1 per newline; an estimate good for progress). */
-  readonly stdoutChars: number
   readonly malformedLines: number
   readonly malformedSamples: ReadonlyArray<string>
   /** The first non-empty stdout line, at most 200 characters. */
@@ -77,14 +73,12 @@ export const emptyObservation: Observation = {
   toolUses: 0,
   assistantErrors: [],
   assistantErrorText: null,
-  lastAssistantText: null,
   apiRetries: [],
   apiRetryCount: 0,
   assistantMessagesSinceRetry: 0,
   result: null,
   lastEventType: null,
   stdoutLines: 0,
-  stdoutChars: 0,
   malformedLines: 0,
   malformedSamples: [],
   firstStdoutLine: null,
@@ -103,7 +97,6 @@ export const observeLine = (o: Observation, raw: string, decoded: DecodedLine): 
   const base = {
     ...o,
     stdoutLines: o.stdoutLines + 1,
-    stdoutChars: o.stdoutChars + raw.length + 1,
     firstStdoutLine: o.firstStdoutLine ?? (raw.trim() === "" ? null : detachedPrefix(raw, 200))
   }
   if (decoded._tag === "Malformed") {
@@ -169,8 +162,7 @@ export const observeLine = (o: Observation, raw: string, decoded: DecodedLine): 
       ...withUsage,
       assistantMessages: sameMessage ? o.assistantMessages : o.assistantMessages + 1,
       assistantMessagesSinceRetry: sameMessage ? o.assistantMessagesSinceRetry : o.assistantMessagesSinceRetry + 1,
-      toolUses: o.toolUses + content.filter((b) => b.type === "tool_use").length,
-      lastAssistantText: lastText ?? o.lastAssistantText
+      toolUses: o.toolUses + content.filter((b) => b.type === "tool_use").length
     }
   }
   return next

@@ -532,7 +532,7 @@ export const verdict = (facts: RunFacts, endedAtMs: number | null = null): RunOu
   if (o.assistantMessages > 0) {
     const cause = signal !== null ? "signal" : exit?.exitCode === 0 ? "output-cut" : "exit-code"
     return new TruncatedMidStream({
-      message: `The agent's output stops mid-run with no result (${exit === null ? "no exit status" : describe(exit)}) after ${o.assistantMessages} assistant message(s).`,
+      message: `The agent's output stops mid-run with no result (${exit === null ? "no exit status" : describe(exit)}) after ${o.assistantMessages} assistant message(s) and ${o.toolUses} tool use(s).`,
       retryable: cause !== "signal" || signal?.name === "SIGKILL",
       evidence: { cause, assistantMessages: o.assistantMessages, lastEventType: o.lastEventType, process: pe }
     })
