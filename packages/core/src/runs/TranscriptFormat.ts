@@ -2,6 +2,10 @@
  * Turns stored stream-json lines into readable transcript lines for `agentrun logs`: assistant
  * text, tool calls with their input, tool results, API retries, the result. Pure.
  *
+ * It decodes with its own schemas, not `domain/Protocol.ts`'s: those run on every line a run
+ * writes (the ingest, `pnpm bench`) and decode only what observation and verdicts read; tool
+ * inputs and tool results, which only `logs` shows, are decoded here.
+ *
  * @module
  */
 import * as Option from "effect/Option"
