@@ -459,8 +459,12 @@ const benchWall = async () => {
     const agentrun = median(a)
     const baseline = median(b)
     const ratio = agentrun / baseline
+    // Each pair ran back to back: its ratio cancels the machine's drift between pairs.
+    const paired = a.map((x, i) => x / b[i]!).sort((p, q) => p - q)
+    const quartile = (q: number) => paired[Math.min(paired.length - 1, Math.floor(q * paired.length))]!
     const notes = [
       `median of ${wallRuns}, interleaved; fresh HOME per run; fake Messages API (success scenario)`,
+      `ratio within each pair: median ${fmt(median(paired), 3)}, quartiles ${fmt(quartile(0.25), 3)}–${fmt(quartile(0.75), 3)}`,
       `agentrun --version alone (node + module load): median ${fmt(median(startup), 0)} ms`,
       ...failures
     ]
