@@ -210,8 +210,6 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
             baseRecord = { ...baseRecord, agent: { ...baseRecord.agent, command: [executable, ...argv].map(redactor.redact) } }
           }
 
-          // Every process of the run is created after this: the final sweep reads only those.
-          const pidMark = yield* table.pidMark
           const spawned = yield* Effect.result(agents.spawn({
             executable,
             args: argv,
@@ -303,12 +301,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
               }
               // Leftover tool processes must not keep the pipes (and the run) open, nor outlive it.
               yield* Effect.logDebug(`run ${runId}: agent ${agent.pid} ended (${first._tag})`)
-              const swept = yield* stopper.sweep(agent.pid, {
-                name: runCookieName,
-                value: runId,
-                ...(agentTicks === null ? {} : { startedAtTicks: agentTicks }),
-                ...(Option.isSome(pidMark) ? { pidMark: pidMark.value } : {})
-              })
+              const swept = yield* stopper.sweep(agent.pid, { name: runCookieName, value: runId, ...(agentTicks === null ? {} : { startedAtTicks: agentTicks }) })
               yield* Effect.logDebug(`run ${runId}: swept ${swept.length} leftover process(es)`)
               const drain = options.drainGrace ?? "2 seconds"
               yield* Fiber.join(stdoutFiber).pipe(Effect.timeoutOption(drain), Effect.ignore)

@@ -17,7 +17,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { StopReport, StopStep } from "../domain/Evidence.ts"
-import type { PidMark } from "../procfs/PidMark.ts"
 import { familyOf } from "../procfs/ProcessFamily.ts"
 import { defaultStopGraceSettings } from "../domain/Run.ts"
 import { isZombie, type ProcessInfo } from "../procfs/ProcessInfo.ts"
@@ -33,11 +32,6 @@ export interface RunCookie {
   readonly value: string
   /** The agent's start time (clock ticks since boot): older processes cannot carry the cookie and are not read. */
   readonly startedAtTicks?: number
-  /**
-   * PID allocation just before the agent was spawned: every process of the run was created after
-   * it, so the sweep reads only those the kernel's counters allow (`ProcessTable.listStatOnlySince`).
-   */
-  readonly pidMark?: PidMark
 }
 
 /** The name of the run cookie variable; its value is the run id. */
@@ -90,9 +84,7 @@ export class StopSequence extends Context.Service<StopSequence, StopSequenceShap
       const sweep = (rootPid: number, cookie?: RunCookie) =>
         Effect.gen(function*() {
           // One snapshot of the table serves the family and the cookie search.
-          const all = yield* (cookie?.pidMark === undefined ? table.listStatOnly : table.listStatOnlySince(cookie.pidMark)).pipe(
-            Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>))
-          )
+          const all = yield* table.listStatOnly.pipe(Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>)))
           const members = new Map<number, ProcessInfo>()
           for (const p of familyOf(all, rootPid, true)) members.set(p.pid, p)
           // Processes carrying the run's cookie, with their own sessions and descendants: a tool

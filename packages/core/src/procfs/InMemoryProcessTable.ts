@@ -19,7 +19,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { SignalName } from "../domain/ExitStatus.ts"
 import { SignalNumbers } from "../domain/ExitStatus.ts"
-import { newPidsFloor } from "./PidMark.ts"
 import { familyOf } from "./ProcessFamily.ts"
 import { isZombie, stateMeaning } from "./ProcessInfo.ts"
 import type { ProcessInfo } from "./ProcessInfo.ts"
@@ -154,9 +153,6 @@ const defaultAction = (signal: SignalName): DefaultAction => {
   }
 }
 
-/** The kernel's pid_max on 64-bit systems (PID_MAX_LIMIT), for the in-memory PID allocation. */
-const inMemoryPidMax = 4_194_304
-
 const basename = (path: string): string => path.slice(path.lastIndexOf("/") + 1)
 
 /**
@@ -169,8 +165,6 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
   const log: Array<SignalLogEntry> = []
   let oomKills: Option.Option<number> = Option.none()
   let nextStartTime = 1_000
-  let lastSeededPid = 0
-  let seeded = 0
 
   const terminate = (entry: Entry): void => {
     const pid = entry.info.pid
@@ -321,14 +315,6 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
     stat: (pid) => withNow(() => Option.map(Option.fromUndefinedOr(entries.get(pid)?.info), (p) => ({ ...p, cmdline: [] }))),
     list: withNow(snapshot),
     listStatOnly: withNow(() => snapshot().map((p) => ({ ...p, cmdline: [] }))),
-    // Seeds play the kernel's PID allocation: the last pid allocated is the last one seeded, and
-    // every seed is a fork. A seed below the mark is a wrap, as in the kernel.
-    pidMark: Effect.sync(() => Option.some({ lastPid: lastSeededPid, tasks: entries.size, forks: seeded })),
-    listStatOnlySince: (mark) =>
-      withNow(() => {
-        const floor = newPidsFloor(mark, { lastPid: lastSeededPid, tasks: entries.size, forks: seeded }, inMemoryPidMax) ?? 0
-        return snapshot().filter((p) => p.pid >= floor).map((p) => ({ ...p, cmdline: [] }))
-      }),
     family: (pid: number, options?: FamilyOptions) =>
       withNow(() => familyOf(snapshot().map((p) => ({ ...p, cmdline: [] })), pid, options?.includeRoot ?? false)),
     isAlive: (pid) => withNow(() => {
@@ -364,8 +350,6 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
           const cmdline = p.cmdline ?? ["sleep", "1000"]
           const state = p.state ?? "S"
           const startTimeTicks = p.startTimeTicks ?? nextStartTime++
-          lastSeededPid = p.pid
-          seeded++
           entries.set(p.pid, {
             info: {
               pid: p.pid,

@@ -26,7 +26,6 @@ import { classifyFdTarget, parseFdAccess, parseIo } from "./ProcessInspection.ts
 import type { FdsEvidence, OpenFd, ProcessInspection, SocketDetail, ThreadState, ThreadsEvidence } from "./ProcessInspection.ts"
 import { parseProcStatus } from "./ProcStatus.ts"
 import { ProcfsUnavailable, SignalNotPermitted } from "./ProcfsErrors.ts"
-import { newPidsFloor, parsePidMark, type PidMark } from "./PidMark.ts"
 import type { FamilyOptions, ProcessTableShape, SignalDelivery } from "./ProcessTable.ts"
 
 /** Why a file could not be read: the path and the errno code (`"ENOENT"`, `"EACCES"`, ...). */
@@ -232,46 +231,26 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
     return infos.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
   })
 
-  /** The processes with a pid of at least `fromPid`, from their `/proc/PID/stat`, by ascending pid. */
-  const listStatFrom = (fromPid: number): Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> =>
-    Effect.gen(function*() {
-      yield* requireProcfs
-      const entries = yield* Effect.try({
-        try: () => NodeFsSync.readdirSync("/proc"),
-        catch: (cause) =>
-          new ProcfsUnavailable({
-            message: `cannot list /proc: ${errnoCode(cause)}`,
-            path: "/proc",
-            code: errnoCode(cause),
-            platform: process.platform
-          })
-      })
-      const out: Array<ProcessInfo> = []
-      for (const name of entries) {
-        if (!/^\d+$/.test(name) || Number(name) < fromPid) continue
-        const info = readStatInfo(Number(name))
-        if (Option.isSome(info)) out.push(info.value)
-      }
-      return out.sort((a, b) => a.pid - b.pid)
+  const listStatOnly: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> = Effect.gen(function*() {
+    yield* requireProcfs
+    const entries = yield* Effect.try({
+      try: () => NodeFsSync.readdirSync("/proc"),
+      catch: (cause) =>
+        new ProcfsUnavailable({
+          message: `cannot list /proc: ${errnoCode(cause)}`,
+          path: "/proc",
+          code: errnoCode(cause),
+          platform: process.platform
+        })
     })
-
-  const listStatOnly = listStatFrom(0)
-
-  // loadavg, /proc/stat and pid_max are read synchronously, like our own auxv: no lock another
-  // process could hold.
-  const pidMark: Effect.Effect<Option.Option<PidMark>> = Effect.sync(() => {
-    if (unavailable !== undefined) return Option.none()
-    const loadavg = readTextSync("/proc/loadavg")
-    const stat = readTextSync("/proc/stat")
-    return Option.fromUndefinedOr(loadavg === null || stat === null ? undefined : parsePidMark(loadavg, stat))
+    const out: Array<ProcessInfo> = []
+    for (const name of entries) {
+      if (!/^\d+$/.test(name)) continue
+      const info = readStatInfo(Number(name))
+      if (Option.isSome(info)) out.push(info.value)
+    }
+    return out.sort((a, b) => a.pid - b.pid)
   })
-
-  const listStatOnlySince = (mark: PidMark): Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> =>
-    Effect.flatMap(pidMark, (now) => {
-      const pidMax = Number(readTextSync("/proc/sys/kernel/pid_max")?.trim() ?? Number.NaN)
-      const floor = Option.isSome(now) && Number.isInteger(pidMax) ? newPidsFloor(mark, now.value, pidMax) : null
-      return listStatFrom(floor ?? 0)
-    })
 
   const family = (pid: number, options?: FamilyOptions) =>
     Effect.map(listStatOnly, (all) => familyOf(all, pid, options?.includeRoot ?? false))
@@ -460,8 +439,6 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
     stat,
     list,
     listStatOnly,
-    pidMark,
-    listStatOnlySince,
     family,
     isAlive,
     startTimeMatches,

@@ -17,7 +17,6 @@ import type * as Option from "effect/Option"
 import type { SignalName } from "../domain/ExitStatus.ts"
 import { ProcessTableTest } from "./InMemoryProcessTable.ts"
 import { makeLinuxProcessTable } from "./LinuxProcessTable.ts"
-import type { PidMark } from "./PidMark.ts"
 import type { ProcessInfo } from "./ProcessInfo.ts"
 import type { IoEvidence, ProcessInspection } from "./ProcessInspection.ts"
 import type { ProcfsUnavailable, SignalNotPermitted } from "./ProcfsErrors.ts"
@@ -64,21 +63,6 @@ export interface ProcessTableShape {
    * sweep at the end of every run). Fails with {@link ProcfsUnavailable}.
    */
   readonly listStatOnly: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
-
-  /**
-   * Where PID allocation stands now, to pass later to {@link listStatOnlySince}; `Option.none()`
-   * when the kernel does not say (no `ns_last_pid`, not Linux). Never fails.
-   */
-  readonly pidMark: Effect.Effect<Option.Option<PidMark>>
-
-  /**
-   * {@link listStatOnly}, limited to the processes created after `mark` when the kernel's counters
-   * show which PIDs those can have ({@link newPidsFloor}), else every process: always a superset
-   * of the processes created since. The end-of-run sweep reads one `/proc/PID/stat` per process
-   * the run could have started, not one per process on the machine (120 here, thousands on a
-   * busy CI host). Fails with {@link ProcfsUnavailable}.
-   */
-  listStatOnlySince(mark: PidMark): Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
 
   /**
    * Every process that belongs to the run rooted at `pid`, parents first: descendants by ppid

@@ -7,7 +7,6 @@
 export * from "./CgroupMemory.ts"
 export * from "./InMemoryProcessTable.ts"
 export * from "./NetSockets.ts"
-export * from "./PidMark.ts"
 export * from "./ProcessFamily.ts"
 export * from "./ProcessInfo.ts"
 export * from "./ProcessInspection.ts"

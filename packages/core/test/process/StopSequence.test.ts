@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Option } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import type { AgentHandle } from "../../src/process/AgentProcess.ts"
 import { AgentProcess } from "../../src/process/AgentProcess.ts"
@@ -116,22 +116,5 @@ describe("sweep after the agent died (in-memory processes)", () => {
       const swept = yield* stopper.sweep(agent.pid, { name: "AGENTRUN_RUN_ID", value: "run-1" })
       assert.deepStrictEqual([...swept].sort(), [4010, 4011])
       assert.isTrue(yield* controls.table.isAlive(4020))
-    }).pipe(Effect.scoped, Effect.provide(layerFor({}))))
-
-  it.effect("with a PID mark from before the spawn, reads only the processes created since, and still finds them all", () =>
-    Effect.gen(function*() {
-      const controls = yield* ProcessTableTest
-      // An older process of the same run id (impossible for real): outside what the mark allows.
-      yield* controls.seed({ pid: 3990, ppid: 1, sid: 3990, pgid: 3990, environ: { AGENTRUN_RUN_ID: "run-1" } })
-      const mark = Option.getOrThrow(yield* controls.table.pidMark)
-      const agent = yield* spawnFake
-      yield* controls.seed(
-        { pid: 4010, ppid: agent.pid, sid: 4010, pgid: 4010, cmdline: ["bash", "-c", "sleep 1000"], environ: { AGENTRUN_RUN_ID: "run-1" } },
-        { pid: 4011, ppid: 4010, cmdline: ["sleep", "1000"] }
-      )
-      yield* controls.exit(agent.pid)
-      const swept = yield* (yield* StopSequence).sweep(agent.pid, { name: "AGENTRUN_RUN_ID", value: "run-1", pidMark: mark })
-      assert.deepStrictEqual([...swept].sort(), [4010, 4011])
-      assert.isTrue(yield* controls.table.isAlive(3990))
     }).pipe(Effect.scoped, Effect.provide(layerFor({}))))
 })

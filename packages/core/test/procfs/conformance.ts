@@ -45,22 +45,6 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
   const run = <A, E>(body: Effect.Effect<A, E, Needs<R>>) => body.pipe(Effect.provide(fixtures.layer))
 
   describe(`ProcessTable conformance: ${fixtures.name}`, () => {
-    it.live("pidMark: listStatOnlySince lists every process created after the mark, none from before", () =>
-      run(Effect.gen(function*() {
-        const table = yield* ProcessTable
-        const { leader, child } = yield* fixtures.session
-        const mark = Option.getOrThrow(yield* table.pidMark)
-        const after = yield* fixtures.sleeper
-        const since = (yield* table.listStatOnlySince(mark)).map((p) => p.pid)
-        assert.include(since, after)
-        assert.deepStrictEqual(since, [...since].sort((a, b) => a - b))
-        // Unless PID allocation wrapped meanwhile (then every process is listed, as promised).
-        if (Option.getOrThrow(yield* table.pidMark).lastPid >= mark.lastPid) {
-          assert.notInclude(since, leader)
-          assert.notInclude(since, child)
-        }
-      })))
-
     it.live("info describes a process; startTimeMatches detects identity", () =>
       run(Effect.gen(function*() {
         const table = yield* ProcessTable

@@ -4,7 +4,6 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Option } from "effect"
-import { newPidsFloor, parsePidMark } from "../../src/procfs/PidMark.ts"
 import { cgroup2Mounts, cgroupDirCandidates, cgroupV2Path, findMemoryEvents, parseOomKill } from "../../src/procfs/CgroupMemory.ts"
 import { decodeAddress, parseTcpTable, parseUnixTable } from "../../src/procfs/NetSockets.ts"
 import { familyOf } from "../../src/procfs/ProcessFamily.ts"
@@ -142,24 +141,6 @@ describe("procfs parsers", () => {
     assert.deepStrictEqual(cgroupDirCandidates("/sub/run", mounts), ["/sys/fs/cgroup/sub/run", "/mnt/cg two/run"])
     assert.strictEqual(parseOomKill("low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\noom_group_kill 0\n"), 1)
     assert.isUndefined(parseOomKill("low 0\n"))
-  })
-
-  it("newPidsFloor: above the mark without a wrap; any pid after a wrap, or after enough forks to have gone round", () => {
-    const mark = { lastPid: 5_000, tasks: 200, forks: 100_000 }
-    const at = (lastPid: number, forks: number) => ({ lastPid, tasks: 0, forks })
-    assert.strictEqual(newPidsFloor(mark, at(5_040, 100_045), 32_768), 5_001)
-    assert.strictEqual(newPidsFloor(mark, at(5_000, 100_000), 32_768), 5_001, "nothing created since")
-    assert.isNull(newPidsFloor(mark, at(310, 100_200), 32_768), "wrapped: last pid below the mark")
-    // Back above the mark after a full round: only the counts show it. A round passes 32_468 pids,
-    // taken by forks or skipped for tasks holding them (at most 200 + forks).
-    assert.isNull(newPidsFloor(mark, at(5_100, 100_000 + 16_134), 32_768))
-    assert.strictEqual(newPidsFloor(mark, at(5_100, 100_000 + 16_133), 32_768), 5_001)
-  })
-
-  it("parsePidMark: /proc/loadavg's task count and last pid, /proc/stat's fork count", () => {
-    assert.deepStrictEqual(parsePidMark("0.93 0.90 0.87 1/85 16139\n", "cpu  1 2 3\nctxt 99\nprocesses 16140\nprocs_running 1\n"), { lastPid: 16139, tasks: 85, forks: 16140 })
-    assert.isUndefined(parsePidMark("", "processes 1\n"))
-    assert.isUndefined(parsePidMark("0.93 0.90 0.87 1/85 16139\n", "ctxt 99\n"))
   })
 
   it("findMemoryEvents: pure v2, hybrid (v2 under /sys/fs/cgroup/unified), v1 only, no memory controller", () => {
