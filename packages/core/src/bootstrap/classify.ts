@@ -168,6 +168,10 @@ export const signalAdvice = (name: string, emptyOutput: boolean): string => {
   }
   if (name === "SIGSEGV") return "the installer crashed (SIGSEGV); a memory limit is the usual cause. Free memory or raise limits"
   if (name === "SIGABRT") return "the installer aborted (SIGABRT), often when an allocation failed. Free memory"
+  // Faults the CPU raises in the program itself (signal(7)): nobody sent them.
+  if (name === "SIGILL") return "the program ran an instruction this CPU does not have (SIGILL): it is likely built for a newer CPU"
+  if (name === "SIGBUS") return "a bus error (SIGBUS): usually a file it had mapped in memory was truncated, or /dev/shm or the disk is full"
+  if (name === "SIGFPE") return "an arithmetic fault in the program (SIGFPE): a bug or a broken build"
   return `something outside agentrun sent ${name}. Find out what stopped it`
 }
 
@@ -190,7 +194,7 @@ export const classifyRun = (input: ClassifyInput): InstallerError => {
   if (run.timedOut) {
     return new SubprocessTimeout({
       ...base,
-      message: `${name} did not finish within agentrun's limit of ${Math.round(input.timeoutMs / 1000)} s and was killed; retry, or raise the installer timeout`,
+      message: `${name} did not finish within agentrun's limit of ${Math.round(input.timeoutMs / 1000)} s and was killed; retry when the network or the machine is less busy`,
       retryable: true,
       timeoutMs: input.timeoutMs
     })

@@ -60,6 +60,16 @@ describe("classify", () => {
     }
   })
 
+  it("a fault the CPU raised (SIGILL, SIGBUS, SIGFPE) is explained as such, not as a signal someone sent", () => {
+    const advice = (signal: "SIGILL" | "SIGBUS" | "SIGFPE" | "SIGHUP") =>
+      classifyRun({ phase: "npm", command: "claude --version", run: scriptedRun({ signal }), redactor: makeRedactor({}), timeoutMs: 5000, spec: "x" }).message
+    assert.match(advice("SIGILL"), /instruction this CPU does not have/)
+    assert.match(advice("SIGBUS"), /bus error/)
+    assert.match(advice("SIGFPE"), /arithmetic fault/)
+    assert.match(advice("SIGHUP"), /something outside agentrun sent SIGHUP/)
+    for (const s of ["SIGILL", "SIGBUS", "SIGFPE"] as const) assert.notMatch(advice(s), /outside agentrun sent/)
+  })
+
   it("a signal agentrun sent itself is not signal_killed", () => {
     const run = { ...scriptedRun({ signal: "SIGKILL" }), sentSignal: "SIGKILL", timedOut: true }
     const error = classifyRun({ phase: "npm", command: "npm", run, redactor: makeRedactor({}), timeoutMs: 5000, spec: "x" })
