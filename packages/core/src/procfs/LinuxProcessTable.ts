@@ -428,7 +428,7 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
   let memoryEvents: string | null | undefined
   const oomKillCount: Effect.Effect<Option.Option<number>> = Effect.sync(() => {
     if (unavailable !== undefined) return Option.none()
-    memoryEvents ??= findMemoryEvents(readTextSync)
+    if (memoryEvents === undefined) memoryEvents = findMemoryEvents(readTextSync)
     const events = memoryEvents === null ? null : readTextSync(memoryEvents)
     return Option.fromUndefinedOr(events === null ? undefined : parseOomKill(events))
   })
