@@ -26,7 +26,6 @@ import { chooseInterpreter, findOnPath, type InterpreterChoice, minimumPython } 
 import { BootstrapSettings, type BootstrapSettingsShape } from "./BootstrapSettings.ts"
 import {
   BootstrapStore,
-  holderAlive,
   type BootstrapStoreError,
   type CooldownRecord,
   type SentinelRecord,
@@ -727,13 +726,15 @@ export const makeBootstrap = (
           return report.present ? report : yield* unavailable(report)
         }
         // Another process builds: watch its lock (a file read a second) rather than attempt again
-        // (each attempt probes and appends a telemetry record), until it is gone or time is up.
+        // (each attempt probes and appends a telemetry record), until the next attempt would get
+        // it (gone, holder dead, heartbeat stale: what `acquire` takes over) or time is up.
         for (;;) {
           const now = yield* Clock.currentTimeMillis
           if (now - started >= waitMs) return yield* unavailable(report)
           yield* Effect.sleep(Math.min(1000, waitMs - (now - started)))
           const sentinel = yield* store.readSentinel(runtime)
-          if (sentinel === null || !holderAlive(sentinel)) break
+          if (sentinel === null || !(yield* store.isAlive(sentinel))) break
+          if ((yield* Clock.currentTimeMillis) - sentinel.heartbeatMs > staleAfterMs) break
         }
       }
     })

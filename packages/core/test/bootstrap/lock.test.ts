@@ -91,6 +91,24 @@ describe("build lock", () => {
     }).pipe(Effect.provide(bootstrapLayer(root, { claudeSpec: tarball, npmCommand: npm })))
   })
 
+  it.effect("ensure stops waiting on a live holder whose heartbeat went stale (a hung builder) and takes the lock over", () => {
+    const root = tempRoot()
+    const count = NodePath.join(root, "npm-runs")
+    const tarball = packFakeClaude(root)
+    const npm = script(NodePath.join(root, "tools"), "npm-slow.sh", "npm-slow", { COUNT_FILE: count, SLEEP: "0" })
+    writeSentinel(root, { heartbeatMs: 0 })
+    return Effect.gen(function*() {
+      const waiting = yield* Effect.forkChild((yield* Bootstrap).ensure("claude-cli", { lockWait: "10 minutes" }))
+      // The holder (this very process) is alive but never beats again: stale after 2 min.
+      yield* TestClock.adjust("2 minutes")
+      assert.strictEqual(countLines(count), 0)
+      yield* TestClock.adjust("2 seconds")
+      const report = yield* Fiber.join(waiting)
+      assert.strictEqual(report.outcome, "Built", report.message)
+      assert.strictEqual(countLines(count), 1)
+    }).pipe(Effect.provide(bootstrapLayer(root, { claudeSpec: tarball, npmCommand: npm })))
+  })
+
   it.effect("ensure waits on a live holder's lock without attempting again, and attempts once it is gone", () => {
     const root = tempRoot()
     const count = NodePath.join(root, "npm-runs")
