@@ -31,7 +31,7 @@ import {
   type SentinelRecord,
   type TelemetryRecord
 } from "./BootstrapStore.ts"
-import { makeRedactor } from "../domain/Redaction.ts"
+import { makeRedactor, type Redactor } from "../domain/Redaction.ts"
 import { lastLine } from "./installerOutput.ts"
 import { compareVersions, nodeMajor, parseVersion } from "./versions.ts"
 
@@ -305,7 +305,10 @@ export const makeBootstrap = (
   managed: ManagedDirs,
   settings: BootstrapSettingsShape
 ): Bootstrap["Service"] => {
-  const redactor = makeRedactor(settings.env)
+  // Built on first use: every command builds this service, and most never report an installer
+  // failure (list, logs, a run given --claude-path).
+  let builtRedactor: Redactor | undefined
+  const redactor = (): Redactor => (builtRedactor ??= makeRedactor(settings.env))
   const env = settings.env
   const probeTimeout = settings.probeTimeout
   const cooldownMs = Duration.toMillis(settings.cooldown)
@@ -317,12 +320,12 @@ export const makeBootstrap = (
     npm_config_update_notifier: "false"
   }
 
-  const commandLine = (spec: InstallerSpec) => redactor.redact([spec.command, ...spec.args].join(" "))
+  const commandLine = (spec: InstallerSpec) => redactor().redact([spec.command, ...spec.args].join(" "))
 
   /** Runs an installer step; a failure is classified into its error kind. */
   const step = (phase: Phase, spec: InstallerSpec, what: string): Effect.Effect<InstallerRun, InstallerError> =>
     installer.run(spec).pipe(
-      Effect.mapError((error) => classifySpawnError(phase, error, redactor)),
+      Effect.mapError((error) => classifySpawnError(phase, error, redactor())),
       Effect.flatMap((run) =>
         succeeded(run)
           ? Effect.succeed(run)
@@ -330,7 +333,7 @@ export const makeBootstrap = (
             phase,
             command: commandLine(spec),
             run,
-            redactor,
+            redactor: redactor(),
             timeoutMs: Duration.toMillis(spec.timeout),
             spec: what
           }))
@@ -342,18 +345,32 @@ export const makeBootstrap = (
    * Why a check after an install failed (`claude --version`, the SDK import): dying by a signal
    * agentrun did not send, or agentrun's time limit, is classified like any installer step
    * ({@link classifyRun}: SignalKilled starts the cooldown, as an OOM kill during the install
-   * would); anything else is the check's own error, `otherwise`.
+   * would); anything else is Uncategorized, with `message` given the last line of `output`
+   * (redacted) and `command` as the command line shown.
    */
   const checkFailure = (
     phase: Phase,
     spec: InstallerSpec,
     what: string,
     run: InstallerRun,
-    otherwise: () => InstallerError
-  ): InstallerError =>
-    run.timedOut || (run.status.signal !== null && run.sentSignal === null)
-      ? classifyRun({ phase, command: commandLine(spec), run, redactor, timeoutMs: Duration.toMillis(spec.timeout), spec: what })
-      : otherwise()
+    failed: { readonly command: string; readonly output: string; readonly message: (lastLine: string) => string }
+  ): InstallerError => {
+    if (run.timedOut || (run.status.signal !== null && run.sentSignal === null)) {
+      return classifyRun({ phase, command: commandLine(spec), run, redactor: redactor(), timeoutMs: Duration.toMillis(spec.timeout), spec: what })
+    }
+    const last = redactor().redact(lastLine(failed.output))
+    return new Uncategorized({
+      message: failed.message(last || "no output"),
+      phase,
+      command: failed.command,
+      exitCode: run.status.exitCode,
+      signal: run.status.signal?.name ?? null,
+      stderrTail: last,
+      retryable: false,
+      lastStderrLine: last,
+      stderrHash: ""
+    })
+  }
 
   const probeOk = (spec: Omit<InstallerSpec, "timeout">) =>
     installer.run({ ...spec, timeout: probeTimeout }).pipe(
@@ -439,23 +456,15 @@ export const makeBootstrap = (
     }, claudeSpec)
     const checkSpec: InstallerSpec = { command: managed.claudeBin, args: ["--version"], env, timeout: probeTimeout }
     const check = yield* installer.run(checkSpec).pipe(
-      Effect.mapError((error) => classifySpawnError("npm", error, redactor))
+      Effect.mapError((error) => classifySpawnError("npm", error, redactor()))
     )
     const version = succeeded(check) ? parseVersion(check.stdout) : null
     if (!supportedClaude(version)) {
-      return yield* Effect.fail(checkFailure("npm", checkSpec, claudeSpec, check, () => {
-        const last = redactor.redact(lastLine(check.stderr || check.stdout))
-        return new Uncategorized({
-          message: `npm installed ${claudeSpec} but ${managed.claudeBin} --version does not answer a supported version (${last || "no output"}); its postinstall may not have run`,
-          phase: "npm",
-          command: `${managed.claudeBin} --version`,
-          exitCode: check.status.exitCode,
-          signal: check.status.signal?.name ?? null,
-          stderrTail: last,
-          retryable: false,
-          lastStderrLine: last,
-          stderrHash: ""
-        })
+      return yield* Effect.fail(checkFailure("npm", checkSpec, claudeSpec, check, {
+        command: `${managed.claudeBin} --version`,
+        output: check.stderr || check.stdout,
+        message: (last) =>
+          `npm installed ${claudeSpec} but ${managed.claudeBin} --version does not answer a supported version (${last}); its postinstall may not have run`
       }))
     }
     return { ...emptyDraft, outcome: "Built", executable: managed.claudeBin, version, message: `installed claude ${version} into ${managed.claudePrefix}` }
@@ -495,22 +504,13 @@ export const makeBootstrap = (
   const verifyImport = (phase: Phase, python: string, extraEnv: Record<string, string>) => {
     const spec: InstallerSpec = { command: python, args: ["-c", importCode], env: { ...env, ...extraEnv }, timeout: probeTimeout }
     return installer.run(spec).pipe(
-      Effect.mapError((error) => classifySpawnError(phase, error, redactor)),
+      Effect.mapError((error) => classifySpawnError(phase, error, redactor())),
       Effect.flatMap((run) => {
         if (succeeded(run)) return Effect.void
-        return Effect.fail(checkFailure(phase, spec, settings.pythonRequirement, run, () => {
-          const last = redactor.redact(lastLine(run.stderr))
-          return new Uncategorized({
-            message: `pip installed ${settings.pythonRequirement} but \`${importCode}\` fails: ${last || "no output"}`,
-            phase,
-            command: `${python} -c '${importCode}'`,
-            exitCode: run.status.exitCode,
-            signal: run.status.signal?.name ?? null,
-            stderrTail: last,
-            retryable: false,
-            lastStderrLine: last,
-            stderrHash: ""
-          })
+        return Effect.fail(checkFailure(phase, spec, settings.pythonRequirement, run, {
+          command: `${python} -c '${importCode}'`,
+          output: run.stderr,
+          message: (last) => `pip installed ${settings.pythonRequirement} but \`${importCode}\` fails: ${last}`
         }))
       })
     )
@@ -675,14 +675,14 @@ export const makeBootstrap = (
       const draft = yield* attemptDraft(runtime, options?.force ?? false).pipe(
         Effect.catchDefect((defect) =>
           Effect.succeed(failedDraft(new Uncategorized({
-            message: `agentrun failed unexpectedly while bootstrapping ${runtime}: ${redactor.redact(String(defect))}`,
+            message: `agentrun failed unexpectedly while bootstrapping ${runtime}: ${redactor().redact(String(defect))}`,
             phase: "main",
             command: "",
             exitCode: null,
             signal: null,
             stderrTail: "",
             retryable: false,
-            lastStderrLine: redactor.redact(String(defect)),
+            lastStderrLine: redactor().redact(String(defect)),
             stderrHash: ""
           })))
         )
