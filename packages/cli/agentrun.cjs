@@ -78,7 +78,9 @@ const withValue = new Set(["--log-level", "--completions"])
  * code cache; null for an informational start, which gets no cache.
  */
 const commandKey = () => {
-  const args = process.argv.slice(2)
+  // Arguments after `--` are claude's (`run x -- --help` is not a help start).
+  const all = process.argv.slice(2)
+  const args = all.includes("--") ? all.slice(0, all.indexOf("--")) : all
   if (args.some((a) => informational.has(a))) return null
   const at = args.findIndex((a, i) => !a.startsWith("-") && !withValue.has(args[i - 1] ?? ""))
   const first = args[at]
@@ -104,7 +106,8 @@ const run = (stat) => {
     const state = cachedData === undefined ? "absent" : script.cachedDataRejected ? "rejected" : "accepted"
     process.stderr.write(`agentrun: code cache ${cacheFile}: ${state}\n`)
   }
-  if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
+  const saveAtExit = cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)
+  if (saveAtExit) {
     // Only a command that went all the way (exit 0) has compiled what its next start needs: a
     // usage error or an early failure would leave a cache of the error path, accepted ever after.
     process.once("exit", (code) => {
@@ -113,9 +116,10 @@ const run = (stat) => {
   }
   const module = { exports: {} }
   script.runInThisContext().call(module.exports, module.exports, NodeModule.createRequire(bundle), module, bundle, NodePath.dirname(bundle))
+  if (!saveAtExit) return
   // V8 drops the bytecode of functions unused for a while (bytecode flushing, at major GCs): a
   // long `run` (following 1 GiB took 9 s) then saved a cache without most start-up code, and every
-  // later start compiled it again (+23 ms, measured). A CLI process never needs that memory back.
+  // later start compiled it again (+23 ms, measured). A start that saves the cache keeps it all.
   // Not before the bundle is loaded: a flag changed before Node loads its built-in modules (the
   // bundle requires them as it loads) makes Node's own code cache for them unusable (+10 ms).
   // node:v8 takes 1.3 ms to load: that waits until the command is under way (no major GC, so no

@@ -26,7 +26,8 @@ describe("launcher code cache", () => {
         XDG_DATA_HOME: sandbox.dataHome,
         AGENTRUN_DEBUG_STARTUP: "1"
       }
-      const run = () => startCli({ argv: ["run", "--claude-path", agent, "hello"], env, cwd: sandbox.work }).done
+      // `--help` after `--` is claude's flag, not agentrun's: this is a `run` start, with its cache.
+      const run = () => startCli({ argv: ["run", "--claude-path", agent, "hello", "--", "--help"], env, cwd: sandbox.work }).done
       const first = await run()
       expect(first.code, first.stderr).toBe(0)
       expect(cacheState(first.stderr), first.stderr).toBeDefined()
