@@ -214,27 +214,12 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
 
   const stat = (pid: number) => Effect.andThen(requireProcfs, Effect.sync(() => readStatInfo(pid)))
 
-  const list: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> = Effect.gen(function*() {
-    yield* requireProcfs
-    const entries = yield* readDir("/proc").pipe(
-      Effect.mapError((failure) =>
-        new ProcfsUnavailable({
-          message: `cannot list /proc: ${failure.code}`,
-          path: "/proc",
-          code: failure.code,
-          platform: process.platform
-        })
-      )
-    )
-    const pids = entries.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b)
-    const infos = yield* Effect.forEach(pids, readInfo, { concurrency: 16 })
-    return infos.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
-  })
-
-  const listStatOnly: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> = Effect.gen(function*() {
-    yield* requireProcfs
-    const entries = yield* Effect.try({
-      try: () => NodeFsSync.readdirSync("/proc"),
+  /** The pids in /proc, ascending. Its directory listing is read synchronously: it takes no lock a process could hold. */
+  const procPids: Effect.Effect<ReadonlyArray<number>, ProcfsUnavailable> = Effect.andThen(
+    requireProcfs,
+    Effect.try({
+      try: () =>
+        NodeFsSync.readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b),
       catch: (cause) =>
         new ProcfsUnavailable({
           message: `cannot list /proc: ${errnoCode(cause)}`,
@@ -243,14 +228,17 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
           platform: process.platform
         })
     })
-    const out: Array<ProcessInfo> = []
-    for (const name of entries) {
-      if (!/^\d+$/.test(name)) continue
-      const info = readStatInfo(Number(name))
-      if (Option.isSome(info)) out.push(info.value)
-    }
-    return out.sort((a, b) => a.pid - b.pid)
+  )
+
+  const list: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> = Effect.gen(function*() {
+    const infos = yield* Effect.forEach(yield* procPids, readInfo, { concurrency: 16 })
+    return infos.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
   })
+
+  const listStatOnly: Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable> = Effect.map(
+    procPids,
+    (pids) => pids.flatMap((pid) => Option.toArray(readStatInfo(pid)))
+  )
 
   const family = (pid: number, options?: FamilyOptions) =>
     Effect.map(listStatOnly, (all) => familyOf(all, pid, options?.includeRoot ?? false))
