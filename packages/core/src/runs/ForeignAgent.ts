@@ -6,9 +6,11 @@
  * @module
  */
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { ExitStatus } from "../domain/ExitStatus.ts"
 import type { AgentHandle } from "../process/AgentProcess.ts"
+import { isZombie } from "../procfs/ProcessInfo.ts"
 import type { ProcessTableShape } from "../procfs/ProcessTable.ts"
 
 /** The exit status of a process that was not our child: unknowable. */
@@ -23,8 +25,10 @@ export const foreignPollMs = 100
  */
 export const processAlive = (table: ProcessTableShape, pid: number, startTimeTicks: number | null): Effect.Effect<boolean> =>
   Effect.gen(function*() {
-    if (!(yield* table.isAlive(pid))) return false
-    return startTimeTicks === null ? true : yield* table.startTimeMatches(pid, startTimeTicks)
+    if (startTimeTicks === null) return yield* table.isAlive(pid)
+    // One read of its stat answers both: live (not a zombie) and the same process.
+    const found = yield* table.stat(pid)
+    return Option.isSome(found) && !isZombie(found.value) && found.value.startTimeTicks === startTimeTicks
   }).pipe(Effect.catch(() => Effect.succeed(false)))
 
 /**
