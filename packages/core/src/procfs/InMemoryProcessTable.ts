@@ -326,6 +326,8 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
     killGroup: (pgid, signal) => send("group", pgid, signal),
     inspect: (pid) => withNow(() => Option.map(Option.fromUndefinedOr(entries.get(pid)), inspectEntry)),
     children: (pid) => withNow(() => snapshot().filter((p) => p.ppid === pid && p.pid !== pid).map((p) => p.pid)),
+    // In-memory processes hold no fds (their inspection lists none).
+    socketInodes: () => withNow((): ReadonlyArray<number> => []),
     withEnvironment: (name, value, among) =>
       withNow(() =>
         [...entries.values()]

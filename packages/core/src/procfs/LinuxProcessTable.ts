@@ -310,25 +310,32 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
       })
     )
 
-  const readFds = (pid: number): Effect.Effect<FdsEvidence> =>
+  /** The fd numbers of `pid` and where each link points (fds closed meanwhile are left out). */
+  const fdTargets = (pid: number): Effect.Effect<ReadonlyArray<{ readonly fd: number; readonly target: string }>, ReadFailure> =>
     Effect.gen(function*() {
       const names = yield* readDir(`/proc/${pid}/fd`)
       const fdNumbers = names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b)
       const links = yield* Effect.forEach(
         fdNumbers,
-        (fd) =>
-          Effect.gen(function*() {
-            const target = yield* Effect.option(readLink(`/proc/${pid}/fd/${fd}`))
-            if (Option.isNone(target)) return Option.none<{ fd: number; target: string; access: OpenFd["access"] }>()
-            const access = yield* readText(`/proc/${pid}/fdinfo/${fd}`).pipe(
-              Effect.map(parseFdAccess),
-              Effect.orElseSucceed(() => null)
-            )
-            return Option.some({ fd, target: target.value, access })
-          }),
+        (fd) => Effect.map(Effect.option(readLink(`/proc/${pid}/fd/${fd}`)), Option.map((target) => ({ fd, target }))),
         { concurrency: 16 }
       )
-      const present = links.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
+      return links.flatMap(Option.toArray)
+    })
+
+  const readFds = (pid: number): Effect.Effect<FdsEvidence> =>
+    Effect.gen(function*() {
+      const targets = yield* fdTargets(pid)
+      const present = yield* Effect.forEach(
+        targets,
+        ({ fd, target }) =>
+          readText(`/proc/${pid}/fdinfo/${fd}`).pipe(
+            Effect.map(parseFdAccess),
+            Effect.orElseSucceed(() => null),
+            Effect.map((access) => ({ fd, target, access }))
+          ),
+        { concurrency: 16 }
+      )
       const hasSockets = present.some((l) => l.target.startsWith("socket:"))
       const sockets = hasSockets ? yield* readSocketTables(pid) : new Map<number, SocketDetail>()
       const fds = present.map(({ fd, target, access }): OpenFd => {
@@ -342,6 +349,17 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
     }).pipe(
       Effect.catch((failure) => Effect.succeed<FdsEvidence>({ _tag: "Unavailable", reason: describeFailure(failure) }))
     )
+
+  const socketInodes = (pid: number): Effect.Effect<ReadonlyArray<number>, ProcfsUnavailable> =>
+    Effect.gen(function*() {
+      yield* requireProcfs
+      if (!isPositiveInteger(pid)) return []
+      const targets = yield* fdTargets(pid).pipe(Effect.orElseSucceed(() => []))
+      return targets.flatMap(({ target }) => {
+        const { kind, inode } = classifyFdTarget(target)
+        return kind === "socket" && inode !== null ? [inode] : []
+      })
+    })
 
   const inspect = (pid: number): Effect.Effect<Option.Option<ProcessInspection>, ProcfsUnavailable> =>
     Effect.gen(function*() {
@@ -434,6 +452,7 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
     killGroup: (pgid: number, signal: SignalName) => sendSignal("group", pgid, signal),
     inspect,
     children,
+    socketInodes,
     withEnvironment,
     io,
     oomKillCount

@@ -122,6 +122,14 @@ export interface ProcessTableShape {
   children(pid: number): Effect.Effect<ReadonlyArray<number>, ProcfsUnavailable>
 
   /**
+   * The inodes of the sockets `pid` holds open (its `/proc/PID/fd` links that read `socket:[N]`),
+   * for matching against `ss`; empty when `pid` is gone or its fds cannot be read. Reads only fd
+   * links, which no lock of the process guards: safe on a hung process, unlike {@link inspect}
+   * (its command line). Fails with {@link ProcfsUnavailable}.
+   */
+  socketInodes(pid: number): Effect.Effect<ReadonlyArray<number>, ProcfsUnavailable>
+
+  /**
    * Every live process whose environment (`/proc/PID/environ`, proc(5): the environment it was
    * started with) holds `name=value`, by ascending pid. agentrun starts each agent with a run
    * cookie variable, which its tools inherit: this finds them even after they left the agent's

@@ -109,12 +109,8 @@ export class Watchdog extends Context.Service<Watchdog, WatchdogShape>()("agentr
       /** Clock ms of the last data the agent tree's TCP sockets received (ss lastrcv), or null. */
       const lastReceive = (pids: ReadonlyArray<number>, note: (reason: string) => void) =>
         Effect.gen(function*() {
-          const inspections = yield* Effect.forEach(pids, (p) => table.inspect(p), { concurrency: 4 })
-          const inodes: Array<number> = []
-          for (const i of inspections) {
-            if (Option.isNone(i) || i.value.fds._tag !== "Available") continue
-            for (const fd of i.value.fds.fds) if (fd.socket?._tag === "Tcp" && fd.inode !== null) inodes.push(fd.inode)
-          }
+          // Every socket's inode: `ss -t` lists only TCP ones, so the others match nothing.
+          const inodes = (yield* Effect.forEach(pids, (p) => table.socketInodes(p), { concurrency: 4 })).flat()
           if (inodes.length === 0) return null
           const ss = yield* Effect.result(readSsInfo)
           if (ss._tag === "Failure") {

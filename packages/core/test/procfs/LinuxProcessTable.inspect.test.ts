@@ -119,6 +119,18 @@ describe("ProcessTable (real /proc): inspect", () => {
       }
     }).pipe(Effect.provide(ProcessTable.layer)))
 
+  it.live("socketInodes: the inodes of a process's sockets, the same inspect reports; none for a gone pid", () =>
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const { port } = yield* loopbackServer
+      const { pid } = yield* spawnSession(`exec 3<>/dev/tcp/127.0.0.1/${port}; echo ready; exec sleep 1000`, 1)
+      const inspected = fdsOf(yield* table.inspect(pid)).filter((f) => f.kind === "socket").map((f) => f.inode)
+      const inodes = yield* table.socketInodes(pid)
+      assert.isAbove(inodes.length, 0)
+      assert.sameMembers([...inodes], inspected)
+      assert.deepStrictEqual(yield* table.socketInodes(99_999_999), [])
+    }).pipe(Effect.provide(ProcessTable.layer)))
+
   it.live("pipes are classified as pipes, and the two ends share one inode", () =>
     Effect.gen(function*() {
       const table = yield* ProcessTable
