@@ -19,7 +19,7 @@ import * as Stream from "effect/Stream"
 import * as NodeOs from "node:os"
 import type { ExitStatus } from "../domain/ExitStatus.ts"
 import { emptyObservation, type Observation } from "../domain/Observation.ts"
-import { detachedPrefix } from "../domain/Prefix.ts"
+import { clipLine, detachedPrefix } from "../domain/Prefix.ts"
 import { makeRedactor } from "../domain/Redaction.ts"
 import { claudeArgv, defaultWatchdogSettings, makeRunId, type RunId, type RunRecord, type RunSpec, statusOf } from "../domain/Run.ts"
 import type { RunOutcome } from "../domain/RunOutcome.ts"
@@ -32,7 +32,7 @@ import { Bootstrap } from "../bootstrap/Bootstrap.ts"
 import { ActivityTracker } from "../watchdog/ActivityTracker.ts"
 import { type HangFound, Watchdog } from "../watchdog/Watchdog.ts"
 import { Backend, type RunHandle, type RunProgress, type RunResult } from "./Backend.ts"
-import { pushTail, summaryOf } from "./RunSupervision.ts"
+import { pushTail, stderrTailLineChars, summaryOf } from "./RunSupervision.ts"
 import { TranscriptIngest } from "./TranscriptIngest.ts"
 import { reattach } from "./Reattach.ts"
 import { RunCatalog } from "../runs/RunCatalog.ts"
@@ -254,8 +254,10 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
               Stream.runForEachArray((lines) =>
                 Effect.flatMap(Clock.currentTimeMillis, (now) => {
                   const redacted = lines.map(redactor.redact)
-                  for (const l of redacted) pushTail(stderrTail, l)
-                  activity.output(now, redacted, "stderr")
+                  // Clipped once for both tails (each keeps a clipped line as it is); the log keeps them whole.
+                  const clipped = redacted.map((l) => clipLine(l, stderrTailLineChars))
+                  for (const l of clipped) pushTail(stderrTail, l)
+                  activity.output(now, clipped, "stderr")
                   return stderrLog.append(redacted)
                 })
               )

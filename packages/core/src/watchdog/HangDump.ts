@@ -9,6 +9,7 @@
  * @module
  */
 import type { HangDetection, WaitingOn } from "../domain/Failures.ts"
+import { clipLine } from "../domain/Prefix.ts"
 import type { Redactor } from "../domain/Redaction.ts"
 import type { ProcessInspection, SocketDetail } from "../procfs/ProcessInspection.ts"
 import { isZombie } from "../procfs/ProcessInfo.ts"
@@ -328,7 +329,7 @@ export const renderHangDump = (dump: HangDump): string => {
   for (const p of dump.pipes) lines.push(`  pid ${p.pid} fd ${p.fd}: pipe:[${p.inode ?? "?"}] ${p.access ?? "?"}`)
   if (dump.pipes.length === 0) lines.push("  none")
   lines.push("", "last output:")
-  for (const l of dump.lastOutput) lines.push(`  ${l.length > 500 ? l.slice(0, 500) + "…" : l}`)
+  for (const l of dump.lastOutput) lines.push(`  ${clipLine(l, 500)}`)
   if (dump.lastOutput.length === 0) lines.push("  none")
   lines.push("", "unavailable:")
   for (const u of dump.unavailable) lines.push(`  ${u}`)
