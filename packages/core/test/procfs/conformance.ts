@@ -102,13 +102,14 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
         assert.isTrue(withRoot.indexOf(child) > withRoot.indexOf(leader))
         assert.sameMembers(withRoot.slice(1), family)
 
-        const everyone = (yield* table.list).map((p) => p.pid)
+        const listed = yield* table.list
+        const everyone = listed.map((p) => p.pid)
         for (const pid of [outsider, leader, child, grandchild]) assert.include(everyone, pid)
 
         // The stat-only listing: the same processes and facts, no command lines.
         const statOnly = yield* table.listStatOnly
         for (const pid of [outsider, leader, child, grandchild]) {
-          const full = (yield* table.list).find((p) => p.pid === pid)!
+          const full = listed.find((p) => p.pid === pid)!
           const light = statOnly.find((p) => p.pid === pid)
           assert.isDefined(light, `pid ${pid}`)
           const stable = (p: ProcessInfo) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, sid: p.sid, startTimeTicks: p.startTimeTicks, comm: p.comm })
