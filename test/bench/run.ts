@@ -17,7 +17,7 @@
  *
  *   pnpm bench [--only ingest,rss,wall,watchdog] [--runs N] [--wall-runs N] [--rss-bytes BYTES] [--profile]
  */
-import { benchWatchdog } from "./watchdog.ts"
+import { benchWatchdog, median } from "./watchdog.ts"
 import { type ChildProcess, spawn } from "node:child_process"
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
@@ -59,7 +59,6 @@ const GiB = 1024 * MiB
 
 const here = join(repoRoot, "test/bench")
 // The agentrun executable as users run it (the launcher of the bundled CLI; pnpm bench builds it first).
-const binTs = agentrunBin
 const nodeFlags = ["--disable-warning=ExperimentalWarning", ...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((f) => f !== "")]
 
 const gc: () => void = (() => {
@@ -68,11 +67,6 @@ const gc: () => void = (() => {
 })()
 
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`)
-const median = (xs: ReadonlyArray<number>) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
 const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
 const tempDir = (prefix: string) => realpathSync(mkdtempSync(join(tmpdir(), prefix)))
@@ -348,7 +342,7 @@ const benchRss = async () => {
     // BENCH_AGENTRUN_NODE_FLAGS: extra node flags for agentrun (to investigate, e.g. --max-old-space-size=64).
     const extra = (process.env["BENCH_AGENTRUN_NODE_FLAGS"] ?? "").split(" ").filter((f) => f !== "")
     const mode = (process.env["BENCH_AGENTRUN_RUN_FLAGS"] ?? "").split(" ").filter((f) => f !== "")
-    const a = await runProcess(nodeBinary, [...nodeFlags, ...extra, binTs, "run", ...mode, "--claude-path", agent, "follow the bench agent"], {
+    const a = await runProcess(nodeBinary, [...nodeFlags, ...extra, agentrunBin, "run", ...mode, "--claude-path", agent, "follow the bench agent"], {
       env: { ...env, XDG_STATE_HOME: stateHome, XDG_DATA_HOME: join(root, "data") },
       cwd: work
     })
@@ -360,7 +354,7 @@ const benchRss = async () => {
     rmSync(stateHome, { recursive: true, force: true })
     log(`rss: agentrun exit ${a.code}, peak ${fmt(a.peakRssKb / 1024)} MiB, ${fmt(a.ms / 1000)} s; bare drain...`)
     // agentrun's fixed footprint: the same run when the agent writes only its init and result lines.
-    const small = await runProcess(nodeBinary, [...nodeFlags, ...extra, binTs, "run", ...mode, "--claude-path", agent, "follow the bench agent"], {
+    const small = await runProcess(nodeBinary, [...nodeFlags, ...extra, agentrunBin, "run", ...mode, "--claude-path", agent, "follow the bench agent"], {
       env: { ...env, BENCH_AGENT_BYTES: "0", XDG_STATE_HOME: stateHome, XDG_DATA_HOME: join(root, "data") },
       cwd: work
     })
@@ -416,7 +410,7 @@ const benchWall = async () => {
     }
     const runAgentrun = (i: number, extraNode: ReadonlyArray<string> = []) => {
       const d = fresh(i, "agentrun")
-      return runProcess(nodeBinary, [...nodeFlags, ...extraNode, binTs, "run", "--claude-path", claudeExe, prompt], {
+      return runProcess(nodeBinary, [...nodeFlags, ...extraNode, agentrunBin, "run", "--claude-path", claudeExe, prompt], {
         env: { ...baseEnv(), ...offlineClaudeEnv(api.url, d.home), XDG_STATE_HOME: d.state, XDG_DATA_HOME: d.data },
         cwd: d.work,
         killAfterMs: 60_000,
@@ -453,7 +447,7 @@ const benchWall = async () => {
     const startup: Array<number> = []
     for (let i = 0; i < 3; i++) {
       const d = fresh(100 + i, "version")
-      const v = await runProcess(nodeBinary, [...nodeFlags, binTs, "--version"], { env: { ...baseEnv(), HOME: d.home }, cwd: d.work })
+      const v = await runProcess(nodeBinary, [...nodeFlags, agentrunBin, "--version"], { env: { ...baseEnv(), HOME: d.home }, cwd: d.work })
       startup.push(v.ms)
     }
     const agentrun = median(a)

@@ -37,9 +37,9 @@ import { ProcessTable } from "../../packages/core/src/procfs/ProcessTable.ts"
 import { RunStore } from "../../packages/core/src/store/RunStore.ts"
 import { makeSampler } from "../../packages/core/src/watchdog/Sampler.ts"
 import { offlineClaudeEnv, type Scenario, start } from "../support/fake-anthropic/FakeMessagesApi.ts"
+import { claudeBinary as claudeExe } from "../support/fake-anthropic/runClaude.ts"
+import { scenarios } from "../support/fake-anthropic/scenarios.ts"
 
-const repoRoot = resolve(import.meta.dirname, "../..")
-const claudeExe = join(repoRoot, "node_modules/@anthropic-ai/claude-code/bin/claude.exe")
 
 /** Options of {@link benchWatchdog}; times in milliseconds. */
 export interface WatchdogBenchOptions {
@@ -74,7 +74,8 @@ export interface WatchdogBenchResult {
   }
 }
 
-const median = (xs: ReadonlyArray<number>): number => {
+/** The median (NaN for no values). */
+export const median = (xs: ReadonlyArray<number>): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
@@ -155,7 +156,7 @@ export const benchWatchdog = (options: WatchdogBenchOptions = {}): Promise<Watch
       const detectLat: Array<number> = []
       const outcomes: Array<string> = []
       for (let i = 0; i < runs; i++) {
-        const r = yield* oneRun({ name: "hang", replies: [{ kind: "hang" }] }, settings)
+        const r = yield* oneRun(scenarios.hang, settings)
         outcomes.push(r.outcome)
         if (r.hangingAt === null) continue
         verdictLat.push(r.verdictAt - r.hangingAt - settings.stallTimeoutMs)

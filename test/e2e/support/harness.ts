@@ -9,6 +9,9 @@ import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type FakeMessagesApi, offlineClaudeEnv, type Scenario, start } from "../../support/fake-anthropic/FakeMessagesApi.ts"
+import { procStat, stillRunning } from "../../support/proc.ts"
+
+export { procStat, stillRunning }
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const repoRoot = resolve(here, "../../..")
@@ -133,8 +136,6 @@ export interface AgentrunOptions {
   readonly stdin?: string | null
   /** Hard SIGKILL after this many ms (a test failure, not an expected outcome). Default 45 s. */
   readonly killAfterMs?: number
-  /** Stream agentrun's stdout/stderr through to ours as well (the demo). */
-  readonly passThrough?: boolean
 }
 
 export interface AgentrunResult {
@@ -176,11 +177,9 @@ export const startCli = (o: CliOptions): AgentrunProcess => {
   let killedByHarness = false
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
     stdout += d
-    if (o.passThrough === true) process.stdout.write(d)
   })
   child.stderr.setEncoding("utf8").on("data", (d: string) => {
     stderr += d
-    if (o.passThrough === true) process.stderr.write(d)
   })
   child.stdin.on("error", () => {})
   if (o.stdin === undefined || o.stdin === null) child.stdin.end()
@@ -309,26 +308,6 @@ export const toolResults = (events: ReadonlyArray<Record<string, any>>): Readonl
     }))
 
 // ---------------------------------------------------------------- /proc
-
-/** State letter and start time (ticks since boot) of a pid, or null when it does not exist. */
-export const procStat = (pid: number): { readonly ppid: number; readonly state: string; readonly startTicks: number; readonly comm: string } | null => {
-  try {
-    const raw = readFileSync(`/proc/${pid}/stat`, "utf8")
-    const close = raw.lastIndexOf(")")
-    const comm = raw.slice(raw.indexOf("(") + 1, close)
-    const rest = raw.slice(close + 2).split(" ")
-    return { state: rest[0]!, ppid: Number(rest[1]), startTicks: Number(rest[19]), comm }
-  } catch {
-    return null
-  }
-}
-
-/** True when the process that had this pid and start time is still running (zombies count as gone). */
-export const stillRunning = (pid: number, startTicks: number | null): boolean => {
-  const s = procStat(pid)
-  if (s === null || s.state === "Z" || s.state === "X") return false
-  return startTicks === null || s.startTicks === startTicks
-}
 
 /** All live descendants of `pid` (by parentage), with comm and start time. */
 export const descendants = (pid: number): ReadonlyArray<{ readonly pid: number; readonly comm: string; readonly startTicks: number }> => {

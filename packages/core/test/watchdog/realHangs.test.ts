@@ -12,6 +12,9 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { offlineClaudeEnv, type Scenario, start } from "../../../../test/support/fake-anthropic/FakeMessagesApi.ts"
+import { claudeBinary as claudeExe } from "../../../../test/support/fake-anthropic/runClaude.ts"
+import { scenarios } from "../../../../test/support/fake-anthropic/scenarios.ts"
+import { stillRunning } from "../../../../test/support/proc.ts"
 import { Backend, type RunResult } from "../../src/backend/Backend.ts"
 import { LocalBackend } from "../../src/backend/LocalBackend.ts"
 import { Bootstrap } from "../../src/bootstrap/Bootstrap.ts"
@@ -23,8 +26,6 @@ import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
 import { RunStore } from "../../src/store/RunStore.ts"
 import type { HangDump } from "../../src/watchdog/HangDump.ts"
 
-const repoRoot = NodePath.resolve(import.meta.dirname, "../../../..")
-const claudeExe = NodePath.join(repoRoot, "node_modules/@anthropic-ai/claude-code/bin/claude.exe")
 const linux = process.platform === "linux" && NodeFs.existsSync("/proc/self/stat")
 const python = (() => {
   try {
@@ -103,15 +104,7 @@ const fakeAgent = (name: string, body: string): string => {
 }
 
 /** No process of the run is left (the agent pid is gone or a zombie). */
-const gone = (pid: number | null): boolean => {
-  if (pid === null) return true
-  try {
-    const stat = NodeFs.readFileSync(`/proc/${pid}/stat`, "utf8")
-    return /\) [ZX] /.test(stat)
-  } catch {
-    return true
-  }
-}
+const gone = (pid: number | null): boolean => pid === null || !stillRunning(pid, null)
 
 /** A test running concurrently with the others of the file (they mostly wait on real time). */
 const live = (name: string, body: () => Effect.Effect<void, unknown>) => it.concurrent(name, () => Effect.runPromise(body()), 40_000)
@@ -124,7 +117,7 @@ const hangEvidence = (outcome: RunResult["outcome"]) => {
 describe.skipIf(!linux || !NodeFs.existsSync(claudeExe))("watchdog on real claude (fake Messages API)", () => {
   live("the API accepts the request and never answers: HangInterruptible, waiting on model-api", () =>
     Effect.gen(function*() {
-      const r = yield* withClaude({ name: "hang", replies: [{ kind: "hang" }] })
+      const r = yield* withClaude(scenarios.hang)
       const o = r.result.outcome
       assert.strictEqual(o._tag, "HangInterruptible", o.message)
       const e = hangEvidence(o)
@@ -141,10 +134,7 @@ describe.skipIf(!linux || !NodeFs.existsSync(claudeExe))("watchdog on real claud
 
   live("a Bash tool that blocks forever: HangInterruptible, waiting on the tool process, named", () =>
     Effect.gen(function*() {
-      const r = yield* withClaude({
-        name: "toolSleep",
-        replies: [{ kind: "toolUse", command: "echo start && sleep 1000", description: "Wait" }, { kind: "text", text: "Slept." }]
-      }, ["--allowedTools", "Bash"])
+      const r = yield* withClaude(scenarios.toolSleep, ["--allowedTools", "Bash"])
       const o = r.result.outcome
       assert.strictEqual(o._tag, "HangInterruptible", o.message)
       const e = hangEvidence(o)
