@@ -10,7 +10,8 @@
  *    agent output, vs a bare `node -e` that only drains the same agent's stdout. Goal: < 150 MB.
  * 3. Wall time of `agentrun run` vs bare `claude -p --output-format stream-json --verbose`, the
  *    real claude binary against the fake Messages API (success scenario). Median of N, interleaved.
- *    Goal: agentrun/claude <= 1.15.
+ *    Goal: agentrun/claude <= 1.15. Interleaved with them, a bare Node spawner (bare-spawner.cjs)
+ *    measures the share of that which any Node.js supervisor pays (reported, no goal).
  *
  * Not a test: prints a table, writes test/bench/results.json (not committed), and exits 0 whether
  * or not the goals are met. A missed goal prints a CPU profile summary of agentrun's side.
@@ -427,21 +428,37 @@ const benchWall = async () => {
         pollRss: false
       })
     }
-    // Warm-up: page cache for both binaries.
+    // The floor: what any Node.js supervisor pays (bare-spawner.cjs starts claude as agentrun does and only drains it).
+    const runBareSpawner = (i: number) => {
+      const d = fresh(i, "spawner")
+      return runProcess(nodeBinary, [...nodeFlags, join(here, "bare-spawner.cjs"), claudeExe, prompt], {
+        env: { ...baseEnv(), ...offlineClaudeEnv(api.url, d.home) },
+        cwd: d.work,
+        killAfterMs: 60_000,
+        pollRss: false
+      })
+    }
+    // Warm-up: page cache for the binaries.
     await runClaude(-1)
     await runAgentrun(-1)
+    await runBareSpawner(-1)
     const a: Array<number> = []
     const b: Array<number> = []
+    const s: Array<number> = []
     const failures: Array<string> = []
     for (let i = 0; i < wallRuns; i++) {
-      // Alternate which goes first.
-      const pair = i % 2 === 0 ? [await runClaude(i), await runAgentrun(i)] : [await runAgentrun(i), await runClaude(i)].reverse()
-      const [c, r] = pair as [Finished, Finished]
+      // Rotate which goes first.
+      const order = [0, 1, 2].map((k) => (k + i) % 3)
+      const got: Array<Finished> = []
+      for (const k of order) got[k] = await [runClaude, runAgentrun, runBareSpawner][k]!(i)
+      const [c, r, f] = got as [Finished, Finished, Finished]
       if (c.code !== 0) failures.push(`claude run ${i}: exit ${c.code} ${c.stderr.slice(0, 200)}`)
       if (r.code !== 0) failures.push(`agentrun run ${i}: exit ${r.code} ${r.stderr.slice(-300)}`)
+      if (f.code !== 0) failures.push(`bare spawner run ${i}: exit ${f.code} ${f.stderr.slice(-300)}`)
       b.push(c.ms)
       a.push(r.ms)
-      log(`wall run ${i + 1}/${wallRuns}: claude ${fmt(c.ms, 0)} ms, agentrun ${fmt(r.ms, 0)} ms`)
+      s.push(f.ms)
+      log(`wall run ${i + 1}/${wallRuns}: claude ${fmt(c.ms, 0)} ms, agentrun ${fmt(r.ms, 0)} ms, bare Node spawner ${fmt(f.ms, 0)} ms`)
     }
     // agentrun's own fixed cost: the CLI up to its first useful work, without any agent.
     const startup: Array<number> = []
@@ -456,9 +473,11 @@ const benchWall = async () => {
     // Each pair ran back to back: its ratio cancels the machine's drift between pairs.
     const paired = a.map((x, i) => x / b[i]!).sort((p, q) => p - q)
     const quartile = (q: number) => paired[Math.min(paired.length - 1, Math.floor(q * paired.length))]!
+    const spawner = median(s)
     const notes = [
       `median of ${wallRuns}, interleaved; fresh HOME per run; fake Messages API (success scenario)`,
       `ratio within each pair: median ${fmt(median(paired), 3)}, quartiles ${fmt(quartile(0.25), 3)}–${fmt(quartile(0.75), 3)}`,
+      `of agentrun's ${fmt(agentrun - baseline, 0)} ms over claude, ${fmt(spawner - baseline, 0)} ms are what a bare Node spawner pays (test/bench/bare-spawner.cjs: ratio ${fmt(spawner / baseline, 3)})`,
       `agentrun --version alone (node + module load): median ${fmt(median(startup), 0)} ms`,
       ...failures
     ]
@@ -482,6 +501,18 @@ const benchWall = async () => {
       samples: { agentrun: a, baseline: b },
       notes,
       ...(profile === undefined ? {} : { profile })
+    })
+    results.push({
+      name: "wall time bare Node spawner vs claude -p",
+      unit: "ms",
+      agentrun: spawner,
+      baseline,
+      goalOn: "ratio",
+      ratio: spawner / baseline,
+      goal: "report (the floor for any Node.js supervisor)",
+      met: true,
+      samples: { agentrun: s, baseline: b },
+      notes: [`same runs as the row above; ratio within each run: median ${fmt(median(s.map((x, i) => x / b[i]!)), 3)}`]
     })
   } finally {
     await api.close()
