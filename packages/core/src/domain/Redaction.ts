@@ -45,7 +45,7 @@ export interface Redactor {
    * to the bytes it sees first.
    */
   readonly mayContainSecret: (bytes: Uint8Array) => boolean
-  /** How many distinct secret values came from the environment (and the extra secrets). */
+  /** How many distinct secret values came from the environment (and the extra secrets); their JSON-escaped forms are not counted. */
   readonly secretValues: number
 }
 
@@ -57,10 +57,14 @@ export const makeRedactor = (
   env: Readonly<Record<string, string | undefined>>,
   extraSecrets: ReadonlyArray<string> = []
 ): Redactor => {
-  const values = new Set<string>(extraSecrets.filter((v) => v.length >= minSecretLength))
+  const secrets = new Set<string>(extraSecrets.filter((v) => v.length >= minSecretLength))
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && value.length >= minSecretLength && secretNamePattern.test(name)) values.add(value)
+    if (value !== undefined && value.length >= minSecretLength && secretNamePattern.test(name)) secrets.add(value)
   }
+  // A value with a quote, a backslash or a control character appears escaped inside a JSON
+  // string, which is how stream-json carries it (claude writes with JSON.stringify): both forms
+  // are secrets.
+  const values = new Set<string>([...secrets].flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))
   const literal = [...values].sort((a, b) => b.length - a.length).map(escapeRegExp)
   const pattern = new RegExp([...literal, ...shapedSecrets].join("|"), "g")
   // Every match of `pattern` contains all the literals of one of these groups, so text without
@@ -73,6 +77,6 @@ export const makeRedactor = (
   return {
     redact: (text) => (needles.some((g) => g.every((n) => text.includes(n))) ? text.replace(pattern, redactedMarker) : text),
     mayContainSecret: (bytes) => screen.includesAny(bytes),
-    secretValues: values.size
+    secretValues: secrets.size
   }
 }

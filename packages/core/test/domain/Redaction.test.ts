@@ -32,6 +32,17 @@ describe("redaction", () => {
     assert.strictEqual(r.secretValues, 4)
   })
 
+  it("hides a value with a quote or a backslash as stream-json carries it (JSON-escaped), and its decoding", () => {
+    const secret = 'hunter2"pa\\ss'
+    const quoted = makeRedactor({ DB_PASSWORD: secret })
+    const line = JSON.stringify({ type: "result", result: `psql: password ${secret} rejected` })
+    const stored = quoted.redact(line)
+    assert.isTrue(quoted.mayContainSecret(Buffer.from(line)))
+    assert.strictEqual(JSON.parse(stored).result, `psql: password ${redactedMarker} rejected`)
+    assert.strictEqual(quoted.redact(`raw ${secret}`), `raw ${redactedMarker}`)
+    assert.strictEqual(quoted.secretValues, 1)
+  })
+
   it("escapes regex characters in secret values", () => {
     const weird = makeRedactor({ API_KEY: "a.b*c(d)e+f?" })
     assert.strictEqual(weird.redact("x a.b*c(d)e+f? y aXb"), `x ${redactedMarker} y aXb`)
