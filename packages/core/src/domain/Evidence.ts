@@ -52,12 +52,17 @@ export const ApiRetry = Schema.Struct({
 })
 export type ApiRetry = typeof ApiRetry.Type
 
-/** The `result` line's fields that explain a failure. */
+/**
+ * The `result` line's fields that explain a failure. `result` and each `errors` entry are cut to
+ * 4,000 characters and `errors` to its first 20 entries (the transcript keeps them whole).
+ */
 export const ResultFacts = Schema.Struct({
   subtype: Schema.String,
   isError: Schema.Boolean,
   result: Schema.NullOr(Schema.String),
   errors: Schema.Array(Schema.String),
+  /** claude's `startup_failure_reason`, when it wrote a result for a known startup failure (absent from older records). */
+  startupFailureReason: Schema.optional(Schema.String),
   terminalReason: Schema.NullOr(Schema.String),
   apiErrorStatus: Schema.NullOr(Schema.Number),
   numTurns: Schema.NullOr(Schema.Number),

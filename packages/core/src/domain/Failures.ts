@@ -92,7 +92,7 @@ export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFaile
 
 /**
  * The API was unavailable: overloaded (529), rate limited (429), a 5xx, or the connection was lost
- * mid-response. Retryable; `retryNotBefore` (ISO 8601) when the API said when.
+ * mid-response. Retryable; `retryNotBefore` (ISO 8601): the run's end plus claude's last backoff delay (it follows the API's `retry-after`), when that retry was part of the final failure; null otherwise.
  */
 export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()("UpstreamUnavailable", {
   ...fields("agent", ApiFailureEvidence),
@@ -168,7 +168,7 @@ export class KilledBySignal extends Schema.TaggedError<KilledBySignal>()("Killed
   process: ProcessEnd
 }))) {}
 
-/** The kernel says the run was OOM-killed: the cgroup's `memory.events` `oom_kill` count rose. */
+/** The kernel OOM-killed claude: it died by SIGKILL while the cgroup's `memory.events` `oom_kill` count rose. */
 export class OutOfMemory extends Schema.TaggedError<OutOfMemory>()("OutOfMemory", fields("process", Schema.Struct({
   oomKillsBefore: Schema.Number,
   oomKillsAfter: Schema.Number,

@@ -42,7 +42,7 @@ export interface Observation {
   readonly completedUsage: RunningUsage
   /** Tool uses requested by the model. */
   readonly toolUses: number
-  /** Distinct `assistant.error` values, in order of first appearance (e.g. `authentication_failed`). */
+  /** Distinct `assistant.error` values (e.g. `authentication_failed`), ordered by their last appearance: the most recent is last. */
   readonly assistantErrors: ReadonlyArray<string>
   /** Text of the last assistant message that carried an `error`. */
   readonly assistantErrorText: string | null
@@ -153,7 +153,7 @@ export const observeLine = (o: Observation, raw: string, decoded: DecodedLine): 
     if (typeof event.error === "string" && event.error !== "") {
       return {
         ...withUsage,
-        assistantErrors: o.assistantErrors.includes(event.error) ? o.assistantErrors : [...o.assistantErrors, event.error],
+        assistantErrors: [...o.assistantErrors.filter((e) => e !== event.error), event.error],
         assistantErrorText: lastText ?? o.assistantErrorText
       }
     }

@@ -12,12 +12,21 @@
  *
  * @module
  */
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { detachedPrefix } from "./Prefix.ts"
 
 const optionalNumber = Schema.optional(Schema.NullOr(Schema.Number))
 const optionalString = Schema.optional(Schema.NullOr(Schema.String))
+
+/**
+ * An optional field that decodes as absent when its value has another type than expected: on
+ * the `result` line one odd field (a producer's change, an `errors` entry that is an object)
+ * must not hide the whole line, which would turn a finished run into a truncated one.
+ */
+const lenient = <S extends Schema.Top>(schema: S) =>
+  Schema.optional(Schema.NullOr(schema).pipe(Schema.catchDecoding(() => Effect.succeedNone)))
 
 /** Token usage as the Messages API reports it (all counts in tokens). */
 export const Usage = Schema.Struct({
@@ -107,23 +116,30 @@ export type UserEvent = typeof UserEvent.Type
  * `{"type":"result",...}`: the final line of a run. `subtype` is `success` or an `error_*`
  * (`error_max_turns`, `error_during_execution`, `error_max_budget_usd`, ...). `is_error: true`
  * with `subtype: "success"` is still a failure (claude reports API errors that way).
- * Durations are in milliseconds; `total_cost_usd` in US dollars.
+ * Durations are in milliseconds; `total_cost_usd` in US dollars. Only `type` and `subtype` must
+ * be well-typed: any other field of the wrong type decodes as absent.
  */
 export const ResultEvent = Schema.Struct({
   type: Schema.Literal("result"),
   subtype: Schema.String,
-  is_error: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  result: optionalString,
-  errors: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  terminal_reason: optionalString,
-  api_error_status: optionalNumber,
-  num_turns: optionalNumber,
-  duration_ms: optionalNumber,
-  duration_api_ms: optionalNumber,
-  total_cost_usd: optionalNumber,
-  usage: Schema.optional(Schema.NullOr(Usage)),
-  modelUsage: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.Unknown))),
-  session_id: optionalString
+  is_error: lenient(Schema.Boolean),
+  result: lenient(Schema.String),
+  errors: lenient(Schema.Array(Schema.String)),
+  terminal_reason: lenient(Schema.String),
+  api_error_status: lenient(Schema.Number),
+  /**
+   * Set by claude on the `error_during_execution` result it writes before exiting on a known
+   * startup failure (`errors` then holds its message), e.g. `gateway_signin_required`,
+   * `cwd_unavailable`, `cli_version_too_old` (claude 2.1.330's own schema for this field).
+   */
+  startup_failure_reason: lenient(Schema.String),
+  num_turns: lenient(Schema.Number),
+  duration_ms: lenient(Schema.Number),
+  duration_api_ms: lenient(Schema.Number),
+  total_cost_usd: lenient(Schema.Number),
+  usage: lenient(Usage),
+  modelUsage: lenient(Schema.Record(Schema.String, Schema.Unknown)),
+  session_id: lenient(Schema.String)
 })
 export type ResultEvent = typeof ResultEvent.Type
 

@@ -23,6 +23,11 @@ export class Succeeded extends Schema.TaggedClass<Succeeded>()("Succeeded", {
     usage: Schema.NullOr(Usage),
     /** claude's own `duration_ms` (milliseconds). */
     durationMs: Schema.NullOr(Schema.Number),
+    /**
+     * Set when claude had written its successful `result` but had not exited, and agentrun's
+     * deadline or hang detection stopped it: the work was done (absent otherwise).
+     */
+    stoppedAfterResult: Schema.optional(Schema.Literals(["deadline", "hang"])),
     process: ProcessEnd
   })
 }) {}

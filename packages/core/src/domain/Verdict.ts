@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ApiRetry, ProcessEnd, ResultFacts, StopReport } from "./Evidence.ts"
+import type { ProcessEnd, ResultFacts, StopReport } from "./Evidence.ts"
 import { describe, type ExitStatus, type SignalDeath } from "./ExitStatus.ts"
 import {
   AgentError,
@@ -119,11 +119,17 @@ const processEnd = (facts: RunFacts): ProcessEnd => ({
   stdoutLines: facts.observation.stdoutLines
 })
 
+/** Evidence keeps at most this many characters of the `result` text and of each `errors` entry. */
+const maxResultTextChars = 4000
+/** Evidence keeps at most this many `errors` entries (the first ones). */
+const maxResultErrors = 20
+
 const resultFacts = (r: ResultEvent): ResultFacts => ({
   subtype: r.subtype,
   isError: r.is_error === true,
-  result: r.result ?? null,
-  errors: [...(r.errors ?? [])],
+  result: r.result == null ? null : r.result.slice(0, maxResultTextChars),
+  errors: (r.errors ?? []).slice(0, maxResultErrors).map((e) => e.slice(0, maxResultTextChars)),
+  ...(r.startup_failure_reason == null ? {} : { startupFailureReason: r.startup_failure_reason }),
   terminalReason: r.terminal_reason ?? null,
   apiErrorStatus: r.api_error_status ?? null,
   numTurns: r.num_turns ?? null,
@@ -141,32 +147,70 @@ const firstLine = (text: string | null | undefined): string | null => {
 
 type ApiKind = "auth" | "upstream" | "model" | "billing" | "prompt-too-long"
 
-/** Classifies a status / claude error category / text. Sources: Anthropic API errors doc (401, 403, 404, 413, 429, 500, 529) and claude's `assistant.error` values. */
+/** claude's `assistant.error` / `api_retry` categories for an unavailable upstream. */
+const upstreamCategories = new Set(["overloaded", "rate_limit", "server_error", "api_error", "connection_error"])
+
+/**
+ * Classifies an API failure from its HTTP status, claude's error category and text, in that
+ * order: the status is the API's own word. Sources: the Anthropic API errors doc (401, 403, 404,
+ * 413, 429, 500, 529), claude's `assistant.error` values, and the texts claude 2.1.330 wrote in
+ * the recorded transcripts. The text patterns name API failures only (`API Error: 5xx`, `Credit
+ * balance`...): callers pass text that is already known to be about the API (a `result` with
+ * `terminal_reason: api_error`, a synthetic assistant error message) or stderr of a run that
+ * wrote nothing else.
+ */
 const apiKindOf = (status: number | null, category: string | null, text: string | null): ApiKind | null => {
   const t = (text ?? "").toLowerCase()
   const c = (category ?? "").toLowerCase()
-  if (c === "authentication_failed" || status === 401 || /invalid api key|authentication_error|login required|please run \/login|invalid x-api-key|oauth token/.test(t)) return "auth"
-  if (c === "billing_error" || /credit balance|billing/.test(t)) return "billing"
-  if (c === "model_not_found" || status === 404 || /not_found_error.*model|model.*not found|model_not_found/.test(t)) return "model"
-  if (/prompt is too long|prompt_too_long/.test(t) || c === "prompt_too_long") return "prompt-too-long"
-  if (
-    c === "overloaded" || c === "rate_limit" || c === "server_error" || c === "api_error" || c === "connection_error" ||
-    status === 429 || status === 529 || (status !== null && status >= 500) ||
-    /overloaded|rate limit|rate_limit|connection error|econnreset|socket hang up|terminated|connection closed|api error: 5\d\d|timed out/.test(t)
-  ) return "upstream"
+  if (status === 401 || status === 403) return "auth"
+  if (status === 404) return "model"
+  if (status === 413) return "prompt-too-long"
+  if (status === 429 || (status !== null && status >= 500)) return "upstream"
+  if (c === "authentication_failed") return "auth"
+  if (c === "billing_error") return "billing"
+  if (c === "model_not_found") return "model"
+  if (c === "prompt_too_long") return "prompt-too-long"
+  if (upstreamCategories.has(c)) return "upstream"
+  if (/invalid api key|authentication_error|login required|please run \/login|invalid x-api-key|oauth token (?:has )?(?:expired|been revoked)/.test(t)) return "auth"
+  if (/credit balance/.test(t)) return "billing"
+  if (/not_found_error.*model|model.*not found|model_not_found/.test(t)) return "model"
+  if (/prompt is too long|prompt_too_long/.test(t)) return "prompt-too-long"
+  if (/overloaded|rate limit|rate_limit|connection error|econnreset|socket hang up|connection to the api was lost|api error: 5\d\d|api error: (?:request )?timed out|api error: terminated/.test(t)) return "upstream"
   return null
 }
 
-/** The most recent retry status as an ISO instant the API asked us to wait until, if computable. */
-const retryNotBefore = (retries: ReadonlyArray<ApiRetry>, endedAtMs: number | null): string | null => {
-  const last = retries[retries.length - 1]
-  if (last === undefined || last.retryDelayMs === null || endedAtMs === null) return null
+/**
+ * `startup_failure_reason` values that mean the credentials or sign-in were refused (claude
+ * 2.1.330's schema for the field); the others are agent failures named by their reason.
+ */
+const authStartupFailures = new Set(["gateway_signin_required", "gateway_access_denied", "org_pin_api_key_conflict"])
+
+/**
+ * Whether a failed `result` is claude reporting a Messages API failure: observed in every recorded
+ * API failure as `terminal_reason: "api_error"` (or `"prompt_too_long"`), most with
+ * `api_error_status`. Other failed results (a hook that stopped the run, an abort, a tool error)
+ * are the agent's own, whatever their text says.
+ */
+const isApiResult = (r: ResultEvent): boolean =>
+  r.terminal_reason === "api_error" || r.terminal_reason === "prompt_too_long" || r.api_error_status != null ||
+  (r.terminal_reason == null && /^API Error/.test(r.result ?? ""))
+
+/**
+ * When a new attempt may go through, as an ISO instant: the run's end plus the delay of claude's
+ * last `api_retry` (claude's backoff, which honours the API's `retry-after`: 1042 ms for
+ * `retry-after: 1` in the recorded 429). Only when that retry belongs to the final failure (no
+ * assistant content since it): an episode the run recovered from says nothing of the end.
+ */
+const retryNotBefore = (o: Observation, endedAtMs: number | null): string | null => {
+  const last = o.apiRetries[o.apiRetries.length - 1]
+  if (last === undefined || last.retryDelayMs === null || endedAtMs === null || o.assistantMessagesSinceRetry > 0) return null
   return new Date(endedAtMs + last.retryDelayMs).toISOString()
 }
 
 const apiFailure = (
   kind: ApiKind,
   evidence: ApiFailureEvidence,
+  o: Observation,
   endedAtMs: number | null
 ): RunOutcome => {
   const status = evidence.apiErrorStatus === null ? "" : ` (HTTP ${evidence.apiErrorStatus})`
@@ -202,41 +246,56 @@ const apiFailure = (
       return new UpstreamUnavailable({
         message: `The Messages API was unavailable${status}${evidence.error === null ? "" : ` (${evidence.error})`}: retry later${cut}.`,
         retryable: true,
-        retryNotBefore: retryNotBefore(evidence.retries, endedAtMs),
+        retryNotBefore: retryNotBefore(o, endedAtMs),
         evidence
       })
   }
 }
 
-/** Looks for an API failure in the structured fields, then stderr. */
-const findApiFailure = (
-  facts: RunFacts,
-  deadline: DeadlineFacts | null
-): { kind: ApiKind; evidence: ApiFailureEvidence } | null => {
+type FoundApiFailure = { readonly kind: ApiKind; readonly evidence: ApiFailureEvidence }
+
+const apiEvidenceBase = (facts: RunFacts, deadline: DeadlineFacts | null) => ({
+  retries: [...facts.observation.apiRetries],
+  retryCount: facts.observation.apiRetryCount,
+  result: facts.observation.result === null ? null : resultFacts(facts.observation.result),
+  deadline,
+  process: facts.exit === null ? null : processEnd(facts)
+})
+
+/** The API failure a failed `result` reports, if it reports one (see {@link isApiResult}). */
+const resultApiFailure = (facts: RunFacts, r: ResultEvent, deadline: DeadlineFacts | null): FoundApiFailure | null => {
   const o = facts.observation
-  const r = o.result
-  const base = {
-    retries: [...o.apiRetries],
-    retryCount: o.apiRetryCount,
-    result: r === null ? null : resultFacts(r),
-    deadline,
-    process: facts.exit === null ? null : processEnd(facts)
-  }
-  if (r !== null) {
-    const text = [r.result ?? "", ...(r.errors ?? [])].join("\n")
-    const kind = apiKindOf(r.api_error_status ?? null, o.assistantErrors[o.assistantErrors.length - 1] ?? null, text)
-    if (kind !== null) {
-      return {
-        kind,
-        evidence: {
-          ...base,
-          source: "result",
-          apiErrorStatus: r.api_error_status ?? null,
-          error: o.assistantErrors[o.assistantErrors.length - 1] ?? null,
-          detail: firstLine(r.result) ?? firstLine(r.errors?.[0])
-        }
-      }
+  const lastError = o.assistantErrors[o.assistantErrors.length - 1] ?? null
+  const kind = authStartupFailures.has(r.startup_failure_reason ?? "")
+    ? "auth"
+    : !isApiResult(r)
+    ? null
+    : r.terminal_reason === "prompt_too_long"
+    ? "prompt-too-long"
+    : apiKindOf(r.api_error_status ?? null, lastError, [r.result ?? "", ...(r.errors ?? [])].join("\n"))
+  if (kind === null) return null
+  return {
+    kind,
+    evidence: {
+      ...apiEvidenceBase(facts, deadline),
+      source: "result",
+      apiErrorStatus: r.api_error_status ?? null,
+      error: lastError,
+      detail: firstLine(r.result) ?? firstLine(r.errors?.[0])
     }
+  }
+}
+
+/**
+ * Looks for an API failure: in the `result` line, then the most recent `assistant.error`, then
+ * a retry still under way, then (when the run wrote nothing else) stderr.
+ */
+const findApiFailure = (facts: RunFacts, deadline: DeadlineFacts | null): FoundApiFailure | null => {
+  const o = facts.observation
+  const base = apiEvidenceBase(facts, deadline)
+  if (o.result !== null) {
+    const fromResult = resultApiFailure(facts, o.result, deadline)
+    if (fromResult !== null) return fromResult
   }
   for (let i = o.assistantErrors.length - 1; i >= 0; i--) {
     const kind = apiKindOf(null, o.assistantErrors[i]!, o.assistantErrorText)
@@ -384,12 +443,16 @@ const hangVerdict = (facts: RunFacts, hang: HangAction): RunOutcome => {
 
 // ---------------------------------------------------------------- the verdict
 
-const succeeded = (facts: RunFacts, r: ResultEvent): Succeeded =>
-  new Succeeded({
+const succeeded = (facts: RunFacts, r: ResultEvent): Succeeded => {
+  const stoppedBy = facts.action._tag === "Deadline" ? "deadline" : facts.action._tag === "Hang" ? "hang" : null
+  return new Succeeded({
     message: `The agent finished successfully in ${r.num_turns ?? "?"} turn(s)${
       typeof r.total_cost_usd === "number" ? ` for $${r.total_cost_usd.toFixed(4)}` : ""
+    }${
+      stoppedBy === null ? "" : `; it had not exited after its result, and agentrun's ${stoppedBy === "deadline" ? "deadline" : "hang detection"} stopped it`
     }.`,
     evidence: {
+      ...(stoppedBy === null ? {} : { stoppedAfterResult: stoppedBy }),
       result: r.result ?? "",
       sessionId: r.session_id ?? null,
       numTurns: r.num_turns ?? null,
@@ -399,6 +462,7 @@ const succeeded = (facts: RunFacts, r: ResultEvent): Succeeded =>
       process: processEnd(facts)
     }
   })
+}
 
 const agentFailureFromResult = (facts: RunFacts, r: ResultEvent, endedAtMs: number | null): RunOutcome => {
   const rf = resultFacts(r)
@@ -424,12 +488,15 @@ const agentFailureFromResult = (facts: RunFacts, r: ResultEvent, endedAtMs: numb
       evidence: { result: rf, diagnostic }
     })
   }
-  const api = findApiFailure(facts, null)
-  if (api !== null) return apiFailure(api.kind, api.evidence, endedAtMs)
+  // Only the result's own word: an earlier retry or assistant error the run got past does not
+  // explain a failure the result names otherwise (a hook, an abort).
+  const api = resultApiFailure(facts, r, null)
+  if (api !== null) return apiFailure(api.kind, api.evidence, facts.observation, endedAtMs)
+  const reason = [r.subtype, r.terminal_reason, r.startup_failure_reason == null ? null : `startup failure ${r.startup_failure_reason}`]
+    .filter((part) => part != null && part !== "")
+    .join(", ")
   return new AgentError({
-    message: `The agent reported a failure (${r.subtype}${r.terminal_reason ? `, ${r.terminal_reason}` : ""}): ${
-      firstLine(r.result) ?? firstLine(r.errors?.[0]) ?? "no detail given"
-    }`,
+    message: `The agent reported a failure (${reason}): ${firstLine(r.result) ?? firstLine(r.errors?.[0]) ?? "no detail given"}`,
     retryable: false,
     evidence: { result: rf, assistantErrors: [...facts.observation.assistantErrors], process: processEnd(facts) }
   })
@@ -437,10 +504,12 @@ const agentFailureFromResult = (facts: RunFacts, r: ResultEvent, endedAtMs: numb
 
 /**
  * Decides how a run ended. Precedence, most specific first: no runtime (bootstrap); spawn
- * failure; cancellation; hang; deadline (naming the API failure it cut short, if claude was
- * retrying); the `result` line; OOM evidence from the cgroup; truncated output; signal death; API
- * failure without a result; exit 0 without a result; placeholder stub; init-only exit; any other
- * non-zero exit.
+ * failure; cancellation; a successful `result` (claude had finished: a hang or deadline that
+ * stopped it afterwards, while it lingered on exit, is noted in the evidence); hang; deadline
+ * (naming the API failure it cut short, if claude was retrying); the `result` line; an OOM kill
+ * (SIGKILL while the cgroup's oom_kill count rose); truncated output; signal death; API failure
+ * without a result; exit 0 without a result; placeholder stub; init-only exit; any other non-zero
+ * exit.
  *
  * `endedAtMs` (epoch milliseconds) anchors `retryNotBefore`; pass null when unknown.
  */
@@ -486,13 +555,27 @@ export const verdict = (facts: RunFacts, endedAtMs: number | null = null): RunOu
     })
   }
 
+  const r = o.result
+  if (r !== null && r.is_error !== true && r.subtype === "success") {
+    // Observed: when every model reply is empty (no content, stop_reason end_turn), claude nudges
+    // once, then reports success with `result: ""` although the model never said anything.
+    if ((r.result ?? "") === "" && o.assistantMessages === 0) {
+      return new EmptyModelResponse({
+        message: "The model returned only empty replies (claude reported success with an empty result); a rerun usually gets a real answer.",
+        retryable: true,
+        evidence: { result: resultFacts(r), diagnostic: null }
+      })
+    }
+    return succeeded(facts, r)
+  }
+
   if (facts.action._tag === "Hang") return hangVerdict(facts, facts.action)
 
   if (facts.action._tag === "Deadline") {
     const deadline: DeadlineFacts = { timeoutMs: facts.action.timeoutMs, stop: facts.action.stop }
     if (o.apiRetryCount > 0 && o.assistantMessagesSinceRetry === 0) {
       const api = findApiFailure(facts, deadline)
-      if (api !== null) return apiFailure(api.kind, api.evidence, endedAtMs)
+      if (api !== null) return apiFailure(api.kind, api.evidence, o, endedAtMs)
     }
     return new DeadlineExceeded({
       message: `The run exceeded its ${facts.action.timeoutMs / 1000}s deadline and was stopped.`,
@@ -501,33 +584,20 @@ export const verdict = (facts: RunFacts, endedAtMs: number | null = null): RunOu
     })
   }
 
-  const r = o.result
-  if (r !== null) {
-    if (r.is_error !== true && r.subtype === "success") {
-      // Observed: when every model reply is empty (no content, stop_reason end_turn), claude nudges
-      // once, then reports success with `result: ""` although the model never said anything.
-      if ((r.result ?? "") === "" && o.assistantMessages === 0) {
-        return new EmptyModelResponse({
-          message: "The model returned only empty replies (claude reported success with an empty result); a rerun usually gets a real answer.",
-          retryable: true,
-          evidence: { result: resultFacts(r), diagnostic: null }
-        })
-      }
-      return succeeded(facts, r)
-    }
-    return agentFailureFromResult(facts, r, endedAtMs)
-  }
+  if (r !== null) return agentFailureFromResult(facts, r, endedAtMs)
 
-  if (facts.oomKills !== null && facts.oomKills.after > facts.oomKills.before) {
+  const exit = facts.exit
+  const signal = exit?.signal ?? null
+
+  // The OOM killer sends SIGKILL; the count is the whole cgroup's, so a rise alone may be another
+  // process's (a concurrent run, a tool the agent survived).
+  if (facts.oomKills !== null && facts.oomKills.after > facts.oomKills.before && signal?.name === "SIGKILL") {
     return new OutOfMemory({
       message: `The kernel's OOM killer ended the run (cgroup oom_kill ${facts.oomKills.before} → ${facts.oomKills.after}): give it more memory.`,
       retryable: false,
       evidence: { oomKillsBefore: facts.oomKills.before, oomKillsAfter: facts.oomKills.after, process: pe }
     })
   }
-
-  const exit = facts.exit
-  const signal = exit?.signal ?? null
 
   if (o.assistantMessages > 0) {
     const cause = signal !== null ? "signal" : exit?.exitCode === 0 ? "output-cut" : "exit-code"
@@ -549,7 +619,7 @@ export const verdict = (facts: RunFacts, endedAtMs: number | null = null): RunOu
   }
 
   const api = findApiFailure(facts, null)
-  if (api !== null && exit?.exitCode !== 0) return apiFailure(api.kind, api.evidence, endedAtMs)
+  if (api !== null && exit?.exitCode !== 0) return apiFailure(api.kind, api.evidence, o, endedAtMs)
 
   if (exit?.exitCode === 0) {
     return new UnparseableOutput({

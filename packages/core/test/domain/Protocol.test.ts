@@ -46,6 +46,22 @@ describe("stream-json decoding on real transcripts", () => {
     assert.isTrue(result._tag === "Event" && isResult(result.event))
   })
 
+  it("a result line with a mistyped field is still a result, the field absent", () => {
+    const decoded = decodeLine(JSON.stringify({ type: "result", subtype: "success", is_error: false, result: "done", num_turns: "2", errors: [{ message: "boom" }] }))
+    assert.isTrue(decoded._tag === "Event" && isResult(decoded.event))
+    if (decoded._tag !== "Event" || !isResult(decoded.event)) return
+    assert.strictEqual(decoded.event.result, "done")
+    assert.isUndefined(decoded.event.num_turns)
+    assert.isUndefined(decoded.event.errors)
+  })
+
+  it("keeps the most recent assistant.error last, also when it repeats an earlier one", () => {
+    const error = (e: string) => JSON.stringify({ type: "assistant", message: { id: e, content: [{ type: "text", text: e }] }, error: e })
+    let o = emptyObservation
+    for (const line of [error("rate_limit"), error("authentication_failed"), error("rate_limit")]) o = observeLine(o, line, decodeLine(line))
+    assert.deepStrictEqual(o.assistantErrors, ["authentication_failed", "rate_limit"])
+  })
+
   it("records malformed lines as values, never throws", () => {
     for (const line of ["", "not json", "{", "[1,2]", "{\"type\": 5}", "\u0000\u0001binary", "{\"type\":\"assistant\",\"message\":7}"]) {
       const decoded = decodeLine(line)

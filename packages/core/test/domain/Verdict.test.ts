@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { fromNodeExit } from "../../src/domain/ExitStatus.ts"
-import { emptyObservation } from "../../src/domain/Observation.ts"
+import { emptyObservation, observeLine } from "../../src/domain/Observation.ts"
+import { decodeLine } from "../../src/domain/Protocol.ts"
 import { exitCodeFor } from "../../src/domain/RunOutcome.ts"
 import { type RunFacts, verdict } from "../../src/domain/Verdict.ts"
 import { factsOf, loadTranscript, transcriptNames } from "../support/Transcripts.ts"
@@ -191,5 +192,107 @@ describe("verdict precedence", () => {
     const outcome = verdict(facts({ exit: fromNodeExit(2, null), stderrTail: ["", "fatal: something broke"] }))
     assert.strictEqual(outcome._tag, "ExitedNonZero")
     assert.match(outcome.message, /fatal: something broke/)
+  })
+})
+
+/** Folds stream-json events (objects, written as claude writes them) into an observation. */
+const observed = (...events: ReadonlyArray<object>) =>
+  events.map((e) => JSON.stringify(e)).reduce((o, line) => observeLine(o, line, decodeLine(line)), emptyObservation)
+const init = { type: "system", subtype: "init", session_id: "s-1", model: "m" }
+const said = (id: string, text: string, error?: string) => ({ type: "assistant", message: { id, content: [{ type: "text", text }] }, ...(error === undefined ? {} : { error }) })
+const retry = (status: number | null, error: string, delayMs: number) => ({ type: "system", subtype: "api_retry", attempt: 1, max_retries: 10, retry_delay_ms: delayMs, error_status: status, error })
+const failed = (fields: object) => ({ type: "result", subtype: "error_during_execution", is_error: true, ...fields })
+const stop = { steps: [], tookMs: 5 }
+
+describe("verdict: structured fields before text", () => {
+  it("a failed result that is not an API error is the agent's, whatever its words or earlier retries", () => {
+    for (const result of [
+      failed({ result: "I added rate limit handling and it still failed" }),
+      failed({ errors: ["Hook PreToolUse timed out after 60s"], terminal_reason: "hook_stopped" }),
+      { type: "result", subtype: "success", is_error: true, result: "Update the billing module first" }
+    ]) {
+      const outcome = verdict(facts({ exit: fromNodeExit(1, null), observation: observed(init, retry(529, "overloaded", 500), said("m1", "working"), result) }))
+      assert.strictEqual(outcome._tag, "AgentError", outcome.message)
+    }
+    const hook = verdict(facts({ exit: fromNodeExit(1, null), observation: observed(init, retry(529, "overloaded", 500), failed({ terminal_reason: "hook_stopped", errors: ["stopped by hook"] })) }))
+    assert.strictEqual(hook._tag, "AgentError", hook.message)
+  })
+
+  it("terminal_reason prompt_too_long and HTTP 403 decide without the text", () => {
+    const long = verdict(facts({ exit: fromNodeExit(1, null), observation: observed(init, failed({ subtype: "success", terminal_reason: "prompt_too_long", api_error_status: 400, result: "Input is too long for requested model." })) }))
+    assert.strictEqual(long._tag, "PromptTooLong")
+    const forbidden = verdict(facts({ exit: fromNodeExit(1, null), observation: observed(init, failed({ subtype: "success", terminal_reason: "api_error", api_error_status: 403, result: "API Error: 403" })) }))
+    assert.strictEqual(forbidden._tag, "AuthenticationFailed")
+  })
+
+  it("the result's HTTP status wins over an earlier assistant error category", () => {
+    const o = observed(init, said("e1", "x", "rate_limit"), said("e2", "x", "authentication_failed"), said("e3", "x", "rate_limit"), failed({ subtype: "success", terminal_reason: "api_error", api_error_status: 429, result: "API Error: Request rejected (429)" }))
+    const outcome = verdict(facts({ exit: fromNodeExit(1, null), observation: o }))
+    assert.strictEqual(outcome._tag, "UpstreamUnavailable", outcome.message)
+    if (outcome._tag === "UpstreamUnavailable") assert.strictEqual(outcome.evidence.error, "rate_limit")
+  })
+
+  it("a startup failure names its reason; a refused sign-in is AuthenticationFailed", () => {
+    const cwd = verdict(facts({ exit: fromNodeExit(1, null), observation: observed(failed({ startup_failure_reason: "cwd_unavailable", errors: ["The working directory is gone"] })) }))
+    assert.strictEqual(cwd._tag, "AgentError")
+    assert.match(cwd.message, /startup failure cwd_unavailable\): The working directory is gone/)
+    if (cwd._tag === "AgentError") assert.strictEqual(cwd.evidence.result.startupFailureReason, "cwd_unavailable")
+    const signin = verdict(facts({ exit: fromNodeExit(1, null), observation: observed(failed({ startup_failure_reason: "gateway_signin_required", errors: ["Sign in to the gateway"] })) }))
+    assert.strictEqual(signin._tag, "AuthenticationFailed")
+  })
+
+  it("stderr words that are not an API error do not make one", () => {
+    const outcome = verdict(facts({ exit: fromNodeExit(1, null), stderrTail: ["debug: using OAuth token from keychain", "TypeError: x is undefined"] }))
+    assert.strictEqual(outcome._tag, "ExitedNonZero")
+  })
+})
+
+describe("verdict: what agentrun did after claude finished", () => {
+  const success = { type: "result", subtype: "success", is_error: false, result: "done", num_turns: 1, total_cost_usd: 0.01 }
+  it("a successful result stands when the deadline or the hang detection stopped claude lingering on exit", () => {
+    for (const action of [
+      { _tag: "Deadline" as const, timeoutMs: 1000, stop },
+      { _tag: "Hang" as const, detection: { reason: "stall" as const, idleMs: 3000, timeoutMs: 3000 }, waitingOn: { kind: "unknown" as const }, dumpPath: null, unavailable: [], probe: { answered: true as const, afterMs: 10 }, sigint: null, stop: null, cpuPercent: null }
+    ]) {
+      const outcome = verdict(facts({ exit: fromNodeExit(null, "SIGINT"), action, observation: observed(init, said("m1", "done"), success) } as Partial<RunFacts>))
+      assert.strictEqual(outcome._tag, "Succeeded", outcome.message)
+      if (outcome._tag !== "Succeeded") continue
+      assert.strictEqual(outcome.evidence.stoppedAfterResult, action._tag === "Deadline" ? "deadline" : "hang")
+      assert.match(outcome.message, /had not exited after its result/)
+      assert.strictEqual(exitCodeFor(outcome), 0)
+    }
+  })
+
+  it("cancellation still wins over a successful result", () => {
+    const outcome = verdict(facts({ exit: fromNodeExit(null, "SIGINT"), action: { _tag: "Cancel", signal: "SIGINT", stop }, observation: observed(init, said("m1", "done"), success) }))
+    assert.strictEqual(outcome._tag, "Cancelled")
+  })
+})
+
+describe("verdict: OOM, retry timing and evidence size", () => {
+  it("a rising oom_kill count without a SIGKILL of the agent is someone else's OOM kill", () => {
+    assert.strictEqual(verdict(facts({ observation: observed(init), oomKills: { before: 0, after: 1 } }))._tag, "UnparseableOutput")
+    assert.strictEqual(verdict(facts({ exit: fromNodeExit(null, "SIGSEGV"), oomKills: { before: 0, after: 1 } }))._tag, "KilledBySignal")
+    assert.strictEqual(verdict(facts({ exit: fromNodeExit(137, null), oomKills: { before: 0, after: 1 } }))._tag, "OutOfMemory")
+  })
+
+  it("retryNotBefore comes only from a retry in the final failure", () => {
+    const end = Date.parse("2026-11-22T00:00:00.000Z")
+    const final500 = failed({ subtype: "success", terminal_reason: "api_error", api_error_status: 500, result: "API Error: 500" })
+    const recovered = verdict(facts({ exit: fromNodeExit(1, null), observation: observed(init, retry(429, "rate_limit", 600_000), said("m1", "ok"), final500) }), end)
+    assert.strictEqual(recovered._tag, "UpstreamUnavailable")
+    if (recovered._tag === "UpstreamUnavailable") assert.isNull(recovered.retryNotBefore)
+    const still = verdict(facts({ exit: fromNodeExit(1, null), observation: observed(init, said("m1", "ok"), retry(529, "overloaded", 2_000), final500) }), end)
+    assert.strictEqual(still._tag, "UpstreamUnavailable")
+    if (still._tag === "UpstreamUnavailable") assert.strictEqual(still.retryNotBefore, "2026-11-22T00:00:02.000Z")
+  })
+
+  it("a huge result text and errors list are cut in the evidence", () => {
+    const outcome = verdict(facts({ exit: fromNodeExit(1, null), observation: observed(init, failed({ result: "x".repeat(5_000_000), errors: Array.from({ length: 1000 }, (_, i) => `error ${i} ${"y".repeat(10_000)}`) })) }))
+    assert.strictEqual(outcome._tag, "AgentError")
+    if (outcome._tag !== "AgentError") return
+    assert.strictEqual(outcome.evidence.result.result?.length, 4000)
+    assert.strictEqual(outcome.evidence.result.errors.length, 20)
+    assert.isTrue(outcome.evidence.result.errors.every((e) => e.length <= 4000))
   })
 })
