@@ -222,6 +222,39 @@ describe.concurrent("run management across agentrun processes", () => {
     })
   }, TEST_TIMEOUT)
 
+  it("an orphaned agent deaf to SIGINT: prune keeps its interrupted run, cancel stops it with the configured grace, not the default", async () => {
+    await withFixture(scenarios.hang, async (f) => {
+      const deaf = f.sandbox.file("agents/deaf-to-sigint", `#!/bin/sh\ntrap '' INT\necho '{"type":"system","subtype":"init","session_id":"s-deaf"}'\nsleep 60\n`)
+      const run = startAgentrun({ args: ["--json", "--claude-path", deaf, "--no-watchdog", "never answers"], env: f.env(), cwd: f.sandbox.work })
+      const { runId, pid, startTicks } = await waitForAgent(f.sandbox)
+      try {
+        run.child.kill("SIGKILL")
+        await run.done
+        const listed = await cli(f, "list", "--json")
+        expect((JSON.parse(listed.stdout) as Array<RunJson>)[0]).toMatchObject({ runId, status: "interrupted", outcome: { evidence: { agentAlive: true } } })
+
+        // Its record is what cancel needs to find and stop the agent.
+        const pruned = await cli(f, "prune", "--keep", "0")
+        expect(pruned.code, pruned.stderr).toBe(0)
+        expect(pruned.stdout).toBe("Nothing to prune.\n")
+        expect(runIds(f.sandbox)).toEqual([runId])
+
+        const c = await runCli({ argv: ["cancel", runId], env: f.env({ AGENTRUN_INTERRUPT_GRACE: "1s" }), cwd: f.sandbox.work, killAfterMs: 30_000 })
+        expect(c.code, c.stderr).toBe(0)
+        expect(c.stdout).toMatch(verdictLineRe("Cancelled", runId))
+        expect(stillRunning(pid, startTicks)).toBe(false)
+        const steps = (readRecord(f.sandbox, runId).outcome!.evidence as { stop: { steps: Array<{ signal: string; atMs: number; answered: boolean }> } }).stop.steps
+        expect(steps.map((s) => [s.signal, s.answered])).toEqual([["SIGINT", false], ["SIGTERM", true]])
+        // SIGTERM follows SIGINT after AGENTRUN_INTERRUPT_GRACE (1 s), where the default grace is 10 s.
+        expect(steps[1]!.atMs).toBeGreaterThanOrEqual(1_000)
+        expect(steps[1]!.atMs).toBeLessThan(10_000)
+      } finally {
+        killIfRunning(run)
+        if (stillRunning(pid, startTicks)) process.kill(pid, "SIGKILL")
+      }
+    })
+  }, TEST_TIMEOUT)
+
   it("list (human, --json, --status, --limit) newest first; inspect by unique prefix (human, --json = run --json); unknown id → exit 2", async () => {
     await withFixture(scenarios.success, async (f) => {
       const first = await runAgentrun({ args: ["--json", "say hi"], env: f.env(), cwd: f.sandbox.work })

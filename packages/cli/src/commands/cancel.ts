@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { RunCatalog } from "@agentrun/core"
+import { AgentrunConfig, resolveStopGrace, RunCatalog } from "@agentrun/core"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
@@ -21,7 +21,10 @@ export const cancel = Command.make("cancel", {
 }, (input) =>
   Effect.gen(function*() {
     const catalog = yield* RunCatalog
-    const result = yield* catalog.cancel(input.runId)
+    // An orphaned agent is stopped here, with the grace periods every stop uses.
+    const { file, path } = yield* (yield* AgentrunConfig).load(process.env)
+    const stopGrace = yield* resolveStopGrace(process.env, file, path)
+    const result = yield* catalog.cancel(input.runId, { stopGrace })
     if (result._tag === "StoppedOrphan") {
       const o = result.record.outcome!
       return yield* Console.log(verdictLine(result.record.runId, o))
@@ -39,6 +42,8 @@ export const cancel = Command.make("cancel", {
   }).pipe(
     Effect.catchTags({
       RunNotFound: usageError,
-      RunNotRunning: usageError
+      RunNotRunning: usageError,
+      RunOnAnotherHost: usageError,
+      ConfigError: usageError
     })
   )).pipe(Command.withDescription("Stop a run started by another agentrun process, through its supervisor if alive"))

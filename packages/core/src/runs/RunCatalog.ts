@@ -15,7 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as NodeOs from "node:os"
 import { Cancelled, Interrupted } from "../domain/Failures.ts"
-import type { RunRecord } from "../domain/Run.ts"
+import type { RunRecord, StopGraceSettings } from "../domain/Run.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import { runCookieName, StopSequence } from "../process/StopSequence.ts"
 import { RunNotFound, RunStore, type RunStoreError } from "../store/RunStore.ts"
@@ -29,6 +29,17 @@ export class RunNotRunning extends Schema.TaggedError<RunNotRunning>()("RunNotRu
   retryable: Schema.Boolean
 }) {}
 
+/**
+ * The run was started on another machine (its record's `supervisor.hostname`): its pids mean
+ * nothing here, so agentrun neither signals them nor judges the run dead.
+ */
+export class RunOnAnotherHost extends Schema.TaggedError<RunOnAnotherHost>()("RunOnAnotherHost", {
+  message: Schema.String,
+  runId: Schema.String,
+  hostname: Schema.String,
+  retryable: Schema.Boolean
+}) {}
+
 /** The signal `cancel` sends a live supervisor: it means "cancel this run" (see TerminationSignals). */
 export const cancelRequestSignal = "SIGUSR1" as const
 
@@ -36,6 +47,12 @@ export const cancelRequestSignal = "SIGUSR1" as const
 export type CancelResult =
   | { readonly _tag: "AskedSupervisor"; readonly supervisorPid: number }
   | { readonly _tag: "StoppedOrphan"; readonly record: RunRecord }
+
+/** Options of {@link RunCatalogShape.cancel}. */
+export interface CancelOptions {
+  /** The stop sequence's grace periods when agentrun stops an orphaned agent itself (see resolveStopGrace); defaults otherwise. */
+  readonly stopGrace?: StopGraceSettings
+}
 
 /** Filters of {@link RunCatalogShape.list}. */
 export interface ListOptions {
@@ -60,10 +77,17 @@ export interface RunCatalogShape {
   /**
    * Cancels a running run: asks its live supervisor (which runs the stop sequence and records
    * `Cancelled`); if the supervisor is gone, stops the agent's process group itself and records
-   * `Cancelled` with the stop report. Fails with {@link RunNotRunning} for a finished run.
+   * `Cancelled` with the stop report. Fails with {@link RunNotRunning} for a finished run and
+   * {@link RunOnAnotherHost} for a run supervised on another machine.
    */
-  readonly cancel: (runId: string) => Effect.Effect<CancelResult, RunNotFound | RunNotRunning | RunStoreError>
-  /** Removes finished runs per the options; returns the removed ids. Running runs are never removed. */
+  readonly cancel: (
+    runId: string,
+    options?: CancelOptions
+  ) => Effect.Effect<CancelResult, RunNotFound | RunNotRunning | RunOnAnotherHost | RunStoreError>
+  /**
+   * Removes finished runs per the options; returns the removed ids. Running runs are never
+   * removed, nor interrupted ones whose agent still runs (`cancel` needs their record).
+   */
   readonly prune: (options: PruneOptions) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
 }
 
@@ -97,7 +121,14 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
           if (record.status !== "running" || record.supervisor.hostname !== hostname) return record
           const reason = yield* supervisorGone(record)
           if (reason === null) return record
-          const agentAlive = yield* recordedAgentAlive(record)
+          // The supervisor may have written its final record between our read and its exit (a
+          // long `list` widens that window): a dead supervisor writes nothing more, so what the
+          // store holds now is final.
+          const current = yield* store.readRecord(record.runId).pipe(Effect.catchTag("RunNotFound", () => Effect.succeed(null)))
+          // Removed meanwhile (a concurrent prune): nothing to mark.
+          if (current === null) return record
+          if (current.status !== "running") return current
+          const agentAlive = yield* recordedAgentAlive(current)
           const outcome = new Interrupted({
             message: `The agentrun process supervising this run (pid ${record.supervisor.pid}) died mid-run${
               agentAlive ? `; the agent (pid ${record.agent.pid}) is still running: \`agentrun cancel ${record.runId}\` stops it` : ""
@@ -105,7 +136,7 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
             retryable: true,
             evidence: { supervisorPid: record.supervisor.pid, agentPid: record.agent.pid, agentAlive, reason }
           })
-          const recovered: RunRecord = { ...record, status: "interrupted", endedAt: new Date(yield* now).toISOString(), outcome }
+          const recovered: RunRecord = { ...current, status: "interrupted", endedAt: new Date(yield* now).toISOString(), outcome }
           yield* store.writeRecord(recovered)
           return recovered
         })
@@ -121,9 +152,17 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
 
       const get = (runId: string) => Effect.flatMap(store.readRecord(runId), recover)
 
-      const cancel = (runId: string) =>
+      const cancel = (runId: string, options: CancelOptions = {}) =>
         Effect.gen(function*() {
           const record = yield* get(runId)
+          if (record.supervisor.hostname !== hostname && (record.status === "running" || record.status === "interrupted")) {
+            return yield* new RunOnAnotherHost({
+              message: `Run ${record.runId} was started on ${record.supervisor.hostname}, not on this machine (${hostname}): cancel it there.`,
+              runId: record.runId,
+              hostname: record.supervisor.hostname,
+              retryable: false
+            })
+          }
           const agentAlive = yield* recordedAgentAlive(record)
           if (record.status === "running") {
             const delivered = yield* table.kill(record.supervisor.pid, cancelRequestSignal).pipe(
@@ -140,7 +179,10 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
           }
           // The supervisor is gone: stop the agent ourselves.
           const agent = foreignAgent(table, record.agent.pid ?? -1, record.agent.startTimeTicks)
-          const stop = agentAlive ? yield* stopper.stop(agent) : null
+          const grace = options.stopGrace === undefined
+            ? undefined
+            : { interruptGrace: options.stopGrace.interruptGraceMs, terminateGrace: options.stopGrace.terminateGraceMs }
+          const stop = agentAlive ? yield* stopper.stop(agent, grace === undefined ? undefined : { grace }) : null
           if (record.agent.pid !== null) yield* stopper.sweep(record.agent.pid, {
             name: runCookieName,
             value: record.runId,
@@ -151,14 +193,21 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
             retryable: false,
             evidence: { signal: null, by: "cancel-command", stop, process: null }
           })
-          const cancelled: RunRecord = { ...record, status: "failed", endedAt: new Date(yield* now).toISOString(), outcome }
+          // The supervisor may have finished the run while we stopped nothing: keep its final record.
+          const current = yield* store.readRecord(record.runId)
+          if (current.status !== record.status) return { _tag: "StoppedOrphan", record: current } as CancelResult
+          const cancelled: RunRecord = { ...current, status: "failed", endedAt: new Date(yield* now).toISOString(), outcome }
           yield* store.writeRecord(cancelled)
           return { _tag: "StoppedOrphan", record: cancelled } as CancelResult
         })
 
       const prune = (options: PruneOptions) =>
         Effect.gen(function*() {
-          const finished = (yield* list()).filter((r) => r.status !== "running")
+          const finished: Array<RunRecord> = []
+          for (const r of yield* list()) {
+            if (r.status === "running" || (r.status === "interrupted" && (yield* recordedAgentAlive(r)))) continue
+            finished.push(r)
+          }
           const t = yield* now
           const doomed = new Set<string>()
           if (options.olderThanMs !== undefined) {

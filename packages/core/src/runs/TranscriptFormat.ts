@@ -21,7 +21,10 @@ const Block = Schema.Union([Text, ToolUse, ToolResult, Schema.Struct({ type: Sch
 const Line = Schema.Struct({
   type: Schema.String,
   subtype: Schema.optional(Schema.String),
-  message: Schema.optional(Schema.Struct({ content: Schema.optional(Schema.Union([Schema.String, Schema.Array(Block)])) })),
+  // An object on assistant/user lines; a string on system/permission_denied (the reason).
+  message: Schema.optional(Schema.Union([Schema.String, Schema.Struct({ content: Schema.optional(Schema.Union([Schema.String, Schema.Array(Block)])) })])),
+  // system/permission_denied
+  tool_name: Schema.optional(Schema.String),
   // system/init
   session_id: Schema.optional(Schema.String),
   model: Schema.optional(Schema.String),
@@ -59,13 +62,15 @@ export const formatTranscriptLine = (raw: string): ReadonlyArray<string> => {
   const parsed = decode(raw)
   if (Option.isNone(parsed)) return [`? ${clip(raw, 200)}`]
   const l = parsed.value
-  const content = typeof l.message?.content === "string" ? [{ type: "text" as const, text: l.message.content }] : l.message?.content ?? []
+  const message = typeof l.message === "object" ? l.message : undefined
+  const content = typeof message?.content === "string" ? [{ type: "text" as const, text: message.content }] : message?.content ?? []
   switch (l.type) {
     case "system":
       if (l.subtype === "init") return [`── session ${l.session_id ?? "?"} · ${l.model ?? "?"} · ${l.cwd ?? ""}`]
       if (l.subtype === "api_retry") {
         return [`retry     attempt ${l.attempt ?? "?"}/${l.max_retries ?? "?"}${l.error_status == null ? "" : ` HTTP ${l.error_status}`}${l.error == null ? "" : ` ${l.error}`}${l.retry_delay_ms === undefined ? "" : `, next in ${(l.retry_delay_ms / 1000).toFixed(1)}s`}`]
       }
+      if (l.subtype === "permission_denied") return [`denied    ${l.tool_name ?? "?"}: ${clip(typeof l.message === "string" ? l.message : "")}`]
       return [`system    ${l.subtype ?? ""}`]
     case "assistant":
       return content.flatMap((b): Array<string> => {
