@@ -30,7 +30,8 @@ export const cancel = Command.make("cancel", {
       return yield* Console.log(verdictLine(result.record.runId, o))
     }
     yield* Console.error(`agentrun: asked the supervisor (pid ${result.supervisorPid}) to cancel; waiting for it to stop the agent…`)
-    const record = yield* catalog.get(input.runId).pipe(
+    // By the full id: a newer run matching the typed prefix must not break the wait.
+    const record = yield* catalog.get(result.runId).pipe(
       Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (r) => r.status !== "running" }),
       Effect.timeoutOption(input.wait * 1000)
     )

@@ -45,7 +45,7 @@ export const cancelRequestSignal = "SIGUSR1" as const
 
 /** What `cancel` did. */
 export type CancelResult =
-  | { readonly _tag: "AskedSupervisor"; readonly supervisorPid: number }
+  | { readonly _tag: "AskedSupervisor"; readonly runId: string; readonly supervisorPid: number }
   | { readonly _tag: "StoppedOrphan"; readonly record: RunRecord }
 
 /** Options of {@link RunCatalogShape.cancel}. */
@@ -168,7 +168,7 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
             const delivered = yield* table.kill(record.supervisor.pid, cancelRequestSignal).pipe(
               Effect.catch(() => Effect.succeed("no-such-process" as const))
             )
-            if (delivered === "delivered") return { _tag: "AskedSupervisor", supervisorPid: record.supervisor.pid } as CancelResult
+            if (delivered === "delivered") return { _tag: "AskedSupervisor", runId: record.runId, supervisorPid: record.supervisor.pid } as CancelResult
           } else if (!(record.status === "interrupted" && agentAlive)) {
             return yield* new RunNotRunning({
               message: `Run ${record.runId} is not running (${record.status}).`,
