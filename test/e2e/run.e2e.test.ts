@@ -18,6 +18,7 @@ import {
   procStat,
   readRecord,
   runAgentrun,
+  runCli,
   runIds,
   secretApiKey,
   secretTokenName,
@@ -383,7 +384,7 @@ describe.concurrent("agentrun run: deadline and cancellation", () => {
   }, TEST_TIMEOUT)
 
   /** Starts a run, waits until claude is busy (`ready`), sends `signal` to agentrun, and checks the cancellation. */
-  const cancelCase = (scenario: Scenario, signal: "SIGINT" | "SIGTERM", claudeArgs: ReadonlyArray<string>, toolRunning: boolean) =>
+  const cancelCase = (scenario: Scenario, signal: "SIGINT" | "SIGTERM" | "SIGHUP", claudeArgs: ReadonlyArray<string>, toolRunning: boolean) =>
     withFixture(scenario, async (f) => {
       const run = startAgentrun({ args: ["--json", "do it"], claudeArgs, env: f.env(), cwd: f.sandbox.work })
       try {
@@ -398,7 +399,7 @@ describe.concurrent("agentrun run: deadline and cancellation", () => {
         run.child.kill(signal)
         const r = await run.done
         expect(r.signal).toBeNull()
-        expect(r.code, r.stderr).toBe(signal === "SIGINT" ? 130 : 143)
+        expect(r.code, r.stderr).toBe({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signal])
         const json = parseJsonOutput(r.stdout)
         expect(json.outcome).toMatchObject({ _tag: "Cancelled", family: "cancelled", evidence: { signal, by: "signal" } })
         expect(json.outcome.evidence.stop.steps[0]).toMatchObject({ signal: "SIGINT", target: "pid" })
@@ -432,10 +433,53 @@ describe.concurrent("agentrun run: deadline and cancellation", () => {
     const { tools } = await cancelCase(scenarios.toolSleep, "SIGTERM", ["--allowedTools", "Bash"], true)
     expect(tools.map((t) => t.comm)).toContain("sleep")
   }, TEST_TIMEOUT)
+
+  it("SIGHUP (the terminal closed) while a Bash tool runs `sleep` → Cancelled, exit 129, claude and the sleep grandchild gone", async () => {
+    const { tools } = await cancelCase(scenarios.toolSleep, "SIGHUP", ["--allowedTools", "Bash"], true)
+    expect(tools.map((t) => t.comm)).toContain("sleep")
+  }, TEST_TIMEOUT)
+
+  it("stderr's reader gone (EPIPE on the progress lines): the run is still supervised to its deadline (exit 4), no orphan", async () => {
+    await withFixture(scenarios.toolSleep, async (f) => {
+      const run = startAgentrun({ args: ["--timeout", "4", "do it"], claudeArgs: ["--allowedTools", "Bash"], env: f.env(), cwd: f.sandbox.work })
+      try {
+        run.child.stderr.destroy()
+        const { runId, ...agent } = await waitForAgent(f.sandbox)
+        const tools = await waitFor("the tool's sleep to start", () => {
+          const ds = descendants(agent.pid)
+          return ds.some((d) => d.comm === "sleep") ? ds : undefined
+        })
+        const r = await run.done
+        expect(r.signal).toBeNull()
+        expect(r.code).toBe(4)
+        expect(readRecord(f.sandbox, runId)).toMatchObject({ status: "failed", outcome: { _tag: "DeadlineExceeded" } })
+        expect(stillRunning(agent.pid, agent.startTicks)).toBe(false)
+        expect(tools.filter((t) => stillRunning(t.pid, t.startTicks)).map((t) => t.comm)).toEqual([])
+      } finally {
+        killIfRunning(run)
+      }
+    })
+  }, TEST_TIMEOUT)
 })
 
 describe.concurrent("agentrun run: the prompt and usage errors", () => {
   const promptOf = (f: Fixture) => JSON.stringify(f.api.messageRequests()[0]?.body ?? null)
+
+  it("--json keeps stdout to the one JSON object: logs go to stderr; a store that cannot be written is one line on stderr, exit 3", async () => {
+    await withFixture(scenarios.success, async (f) => {
+      const debug = await runCli({ argv: ["--log-level", "debug", "run", "--json", "hi"], env: f.env(), cwd: f.sandbox.work, killAfterMs: 30_000 })
+      expect(debug.code, debug.stderr).toBe(0)
+      expect(parseJsonOutput(debug.stdout).outcome._tag).toBe("Succeeded")
+      expect(debug.stderr).toMatch(/DEBUG/)
+
+      const blocked = f.sandbox.file("blocked-state/agentrun/runs", "a file where the runs directory goes\n")
+      const broken = await runCli({ argv: ["run", "--json", "hi"], env: f.env({ XDG_STATE_HOME: blocked.replace(/\/agentrun\/runs$/, "") }), cwd: f.sandbox.work, killAfterMs: 30_000 })
+      expect(broken.code).toBe(3)
+      expect(broken.stdout).toBe("")
+      expect(broken.stderr).toMatch(/^agentrun: RunStoreError: .+\n$/)
+      expect(broken.stderr).not.toMatch(/internal error|at .+agentrun\.cjs/)
+    })
+  }, TEST_TIMEOUT)
 
   it("no prompt argument: the prompt is read from stdin", async () => {
     await withFixture(scenarios.success, async (f) => {

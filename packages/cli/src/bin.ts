@@ -13,6 +13,8 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Runtime from "effect/Runtime"
 import { Command } from "effect/cli"
@@ -24,6 +26,11 @@ import { TerminationSignals } from "./TerminationSignals.ts"
 import packageJson from "../package.json" with { type: "json" }
 
 const [ownArgs, claudeArgs] = splitAtDoubleDash(process.argv.slice(2))
+
+// A closed stderr (its reader went away: EPIPE; the terminal closed: EIO) loses the progress and
+// the diagnostics, never the supervision: unhandled, the write error would kill agentrun before
+// it stopped the agent. stdout is guarded by the commands that must outlive it (see `run`).
+process.stderr.on("error", () => {})
 
 const CoreLayer = Layer.mergeAll(LocalBackend.layer(), RunCatalog.layer).pipe(
   Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layer).pipe(Layer.provideMerge(ProcessTable.layer))),
@@ -50,7 +57,11 @@ const main = Effect.gen(function*() {
     )
   )
   return yield* Ref.get(exitCode)
-}).pipe(Effect.provide(AppLayer))
+}).pipe(
+  Effect.provide(AppLayer),
+  // stdout carries the command's output (`run --json`: one JSON object); logs go to stderr.
+  Effect.provideService(Logger.LogToStderr, true)
+)
 
 // agentrun handles SIGINT/SIGTERM itself (TerminationSignals), so the runner must not.
 const runMain = Runtime.makeRunMain(({ fiber, teardown }) => {
@@ -58,9 +69,17 @@ const runMain = Runtime.makeRunMain(({ fiber, teardown }) => {
 })
 
 runMain(main, {
+  // The teardown below reports the failure, once, on stderr.
+  disableErrorReporting: true,
   teardown: (exit, onExit) => {
     if (Exit.isSuccess(exit)) return onExit(exit.value as number)
-    process.stderr.write(`agentrun: internal error: ${Cause.pretty(exit.cause)}\n`)
+    // A typed failure that no command handled (the run store cannot be written, say) is an
+    // operational error: its message says it all. Anything else is a bug: the whole cause.
+    const error = Cause.hasDies(exit.cause) ? Option.none() : Cause.findErrorOption(exit.cause)
+    const typed = Option.isSome(error) && typeof error.value === "object" && error.value !== null && "message" in error.value
+      ? `${"_tag" in error.value ? `${String(error.value._tag)}: ` : ""}${String(error.value.message)}`
+      : null
+    process.stderr.write(typed === null ? `agentrun: internal error: ${Cause.pretty(exit.cause)}\n` : `agentrun: ${typed}\n`)
     onExit(ExitCodes.process)
   }
 })

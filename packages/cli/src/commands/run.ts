@@ -99,6 +99,10 @@ export const run = Command.make("run", flags, (input) =>
       stopGrace
     }
 
+    // Once a run is under way its reader going away (EPIPE) costs the output, not the run: the
+    // agent is still stopped and recorded, and the exit code still says how it ended. Kept for
+    // the life of the process: a write's error event can come after the command returns.
+    yield* Effect.sync(() => process.stdout.on("error", () => {}))
     const backend = yield* Backend
     // Listen before launching: the record names this process as the supervisor `cancel` signals.
     const firstSignal = yield* (yield* TerminationSignals).watch
@@ -116,7 +120,7 @@ export const run = Command.make("run", flags, (input) =>
     const spinner = input.json || !tty
       ? null
       : yield* Effect.forkChild(Effect.repeat(Effect.sync(() => view.tick()), Schedule.spaced("120 millis")))
-    // The first signal decides what is recorded: SIGINT/SIGTERM, or SIGUSR1 for `agentrun cancel`.
+    // The first signal decides what is recorded: SIGINT/SIGTERM/SIGHUP, or SIGUSR1 for `agentrun cancel`.
     const signalFiber = yield* Effect.forkChild(
       Effect.flatMap(firstSignal, (signal) => handle.cancel(signal === "SIGUSR1" ? null : signal))
     )

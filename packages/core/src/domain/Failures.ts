@@ -215,7 +215,7 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>()("De
 
 /** The run was cancelled: Ctrl-C / SIGTERM to agentrun, or `agentrun cancel`. */
 export class Cancelled extends Schema.TaggedError<Cancelled>()("Cancelled", fields("cancelled", Schema.Struct({
-  /** The signal agentrun received (`SIGINT`, `SIGTERM`), or null for a cancel request. */
+  /** The signal agentrun received (`SIGINT`, `SIGTERM`, `SIGHUP`), or null for a cancel request. */
   signal: Schema.NullOr(Schema.String),
   by: Schema.Literals(["signal", "cancel-command"]),
   stop: Schema.NullOr(StopReport),

@@ -38,15 +38,15 @@ export type RunOutcome = typeof RunOutcome.Type
 
 /**
  * agentrun's process exit code for an outcome (README, "Exit codes"): 0 success; 1 agent; 3 process;
- * 4 deadline; 5 hang; 130 cancelled by SIGINT or by `agentrun cancel`, 143 cancelled by SIGTERM
- * (shell convention 128+n).
+ * 4 deadline; 5 hang; 130 cancelled by SIGINT or by `agentrun cancel`, 143 cancelled by SIGTERM,
+ * 129 by SIGHUP (shell convention 128+n).
  */
 export const exitCodeFor = (outcome: RunOutcome): number => {
-  if (outcome._tag === "Cancelled") return outcome.evidence.signal === "SIGTERM" ? 143 : 130
+  if (outcome._tag === "Cancelled") return outcome.evidence.signal === "SIGTERM" ? 143 : outcome.evidence.signal === "SIGHUP" ? 129 : 130
   return familyExitCodes[outcome.family]
 }
 
-/** Exit code per family. `cancelled` is 130 unless the signal was SIGTERM (143). */
+/** Exit code per family. `cancelled` is 130 unless the signal was SIGTERM (143) or SIGHUP (129). */
 export const familyExitCodes: Record<Family, number> = {
   success: 0,
   agent: 1,
