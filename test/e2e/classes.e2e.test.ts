@@ -9,12 +9,14 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { scenarios } from "../support/fake-anthropic/scenarios.ts"
 import {
+  claudeExe,
   type Fixture,
   killIfRunning,
   parseJsonOutput,
   procCmdline,
   procStat,
   readEvents,
+  readRecord,
   repoRoot,
   runAgentrun,
   sleepDescendants,
@@ -152,6 +154,8 @@ describe.concurrent("verdict classes on real input: the agent process (exit 3)",
         // The record names claude's native binary itself (not the sh shim), so SIGKILL reaches claude.
         expect(procStat(agent.pid)?.comm).toMatch(/^claude/)
         expect(procCmdline(agent.pid)).toContain("claude.exe")
+        // ...and so does the record (`claude` on PATH is pnpm's shim).
+        expect(readRecord(f.sandbox, agent.runId).agent.command[0]).toBe(claudeExe)
         const sleeps = await waitFor("the tool's `sleep 1000` below claude", () => {
           const s = sleepDescendants(agent.pid).filter((d) => procCmdline(d.pid) === "sleep 1000")
           return s.length > 0 ? s : undefined

@@ -230,7 +230,9 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
               Effect.map(Option.match({ onNone: () => null, onSome: (p) => p.startTimeTicks })),
               Effect.catch(() => Effect.succeed(null))
             )
-            const record: RunRecord = { ...baseRecord, agent: { ...baseRecord.agent, pid: agent.pid, startTimeTicks: agentTicks } }
+            // The command as executed: a claude-code shim is recorded as the binary that ran.
+            const command = agent.executable === null ? baseRecord.agent.command : [redactor.redact(agent.executable), ...baseRecord.agent.command.slice(1)]
+            const record: RunRecord = { ...baseRecord, agent: { ...baseRecord.agent, pid: agent.pid, startTimeTicks: agentTicks, command } }
             yield* store.writeRecord(record)
             yield* PubSub.publish(progress, { _tag: "Started", runId, pid: agent.pid })
 

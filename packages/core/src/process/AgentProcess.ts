@@ -53,6 +53,11 @@ export type StopSignal = "SIGINT" | "SIGTERM" | "SIGKILL" | "SIGSTOP" | "SIGCONT
 export interface AgentHandle {
   readonly pid: number
   /**
+   * The file agentrun executed: the command found on PATH, a claude-code npm/pnpm shim resolved
+   * to the binary it runs (see resolveClaudeShim); null for an agent agentrun did not start.
+   */
+  readonly executable: string | null
+  /**
    * stdout, in batches of complete lines as they arrive, with their bytes (see LineBatch). Ends
    * when the agent closes stdout.
    */
@@ -177,6 +182,7 @@ const spawnNode = (command: AgentCommand): Effect.Effect<AgentHandle, AgentSpawn
     const stderr = child.stderr!.pipe(new PassThrough({ highWaterMark: 256 * 1024 }))
     return {
       pid,
+      executable: check.path,
       stdout: batches(stdout, maxLineBytes),
       stderr: lines(stderr, maxLineBytes),
       exit: Deferred.await(exitDeferred),

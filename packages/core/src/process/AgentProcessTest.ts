@@ -85,6 +85,7 @@ export const layerTest = (scriptFor: (command: AgentCommand) => FakeAgentScript)
 
           const handle: AgentHandle = {
             pid,
+            executable: command.executable,
             stdout: (script.stdout ?? []).length === 0 ? Stream.empty : Stream.make({ lines: script.stdout ?? [], bytes: null }),
             stderr: Stream.fromIterable(script.stderr ?? []),
             exit: Deferred.await(exitDeferred),

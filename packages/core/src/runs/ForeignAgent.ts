@@ -45,6 +45,7 @@ export const foreignAgent = (table: ProcessTableShape, pid: number, startTimeTic
   const guard = (send: Effect.Effect<boolean>) => Effect.flatMap(alive, (a) => (a ? send : Effect.succeed(false)))
   return {
     pid,
+    executable: null,
     stdout: Stream.empty,
     stderr: Stream.empty,
     exit,
