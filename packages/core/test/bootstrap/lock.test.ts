@@ -41,12 +41,18 @@ const runOnce = (root: string, tarball: string, npm: string) =>
     })
   })
 
+/** A store root with the fake claude packed and an npm that counts its runs in `count` (sleeping `sleepS` seconds). */
+const slowNpm = (sleepS: number) => {
+  const root = tempRoot()
+  const count = NodePath.join(root, "npm-runs")
+  const tarball = packFakeClaude(root)
+  const npm = script(NodePath.join(root, "tools"), "npm-slow.sh", "npm-slow", { COUNT_FILE: count, SLEEP: String(sleepS) })
+  return { root, count, tarball, npm }
+}
+
 describe("build lock", () => {
   it.live("two agentrun processes at once: exactly one builds, the other is SkipSentinel", () => {
-    const root = tempRoot()
-    const count = NodePath.join(root, "npm-runs")
-    const tarball = packFakeClaude(root)
-    const npm = script(NodePath.join(root, "tools"), "npm-slow.sh", "npm-slow", { COUNT_FILE: count, SLEEP: "2" })
+    const { root, count, tarball, npm } = slowNpm(2)
     return Effect.gen(function*() {
       const outcomes = yield* Effect.promise(() => Promise.all([runOnce(root, tarball, npm), runOnce(root, tarball, npm)]))
       assert.deepStrictEqual(outcomes.map((o) => o.outcome).sort(), ["Built", "SkipSentinel"])
@@ -70,10 +76,7 @@ describe("build lock", () => {
   })
 
   it.effect("a live holder with a fresh heartbeat → SkipSentinel without running npm; once its heartbeat is 2 min old → taken over", () => {
-    const root = tempRoot()
-    const count = NodePath.join(root, "npm-runs")
-    const tarball = packFakeClaude(root)
-    const npm = script(NodePath.join(root, "tools"), "npm-slow.sh", "npm-slow", { COUNT_FILE: count, SLEEP: "0" })
+    const { root, count, tarball, npm } = slowNpm(0)
     writeSentinel(root, { heartbeatMs: 0 })
     return Effect.gen(function*() {
       const bootstrap = yield* Bootstrap
@@ -92,10 +95,7 @@ describe("build lock", () => {
   })
 
   it.effect("ensure stops waiting on a live holder whose heartbeat went stale (a hung builder) and takes the lock over", () => {
-    const root = tempRoot()
-    const count = NodePath.join(root, "npm-runs")
-    const tarball = packFakeClaude(root)
-    const npm = script(NodePath.join(root, "tools"), "npm-slow.sh", "npm-slow", { COUNT_FILE: count, SLEEP: "0" })
+    const { root, count, tarball, npm } = slowNpm(0)
     writeSentinel(root, { heartbeatMs: 0 })
     return Effect.gen(function*() {
       const waiting = yield* Effect.forkChild((yield* Bootstrap).ensure("claude-cli", { lockWait: "10 minutes" }))
@@ -110,10 +110,7 @@ describe("build lock", () => {
   })
 
   it.effect("ensure waits on a live holder's lock without attempting again, and attempts once it is gone", () => {
-    const root = tempRoot()
-    const count = NodePath.join(root, "npm-runs")
-    const tarball = packFakeClaude(root)
-    const npm = script(NodePath.join(root, "tools"), "npm-slow.sh", "npm-slow", { COUNT_FILE: count, SLEEP: "0" })
+    const { root, count, tarball, npm } = slowNpm(0)
     const telemetry = NodePath.join(root, "state", "agentrun", "bootstrap", "telemetry.jsonl")
     writeSentinel(root, { heartbeatMs: 0 })
     return Effect.gen(function*() {
