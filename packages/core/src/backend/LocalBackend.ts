@@ -25,7 +25,7 @@ import { claudeArgv, defaultWatchdogSettings, makeRunId, type RunId, type RunRec
 import type { RunOutcome } from "../domain/RunOutcome.ts"
 import { type RunFacts, type RuntimeUnavailableFacts, type SpawnFailure, type SupervisorAction, verdict } from "../domain/Verdict.ts"
 import { AgentProcess, type AgentHandle } from "../process/AgentProcess.ts"
-import { runCookieName, type StopGrace, StopSequence } from "../process/StopSequence.ts"
+import { runCookieName, type StopGrace, StopSequence, stopGraceOf } from "../process/StopSequence.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import { RunStore } from "../store/RunStore.ts"
 import { Bootstrap } from "../bootstrap/Bootstrap.ts"
@@ -84,7 +84,7 @@ export const makeLocalBackend = (options: LocalBackendOptions = {}) =>
     const graceFor = (spec: RunSpec): Partial<StopGrace> =>
       spec.stopGrace === undefined
         ? options.grace ?? {}
-        : { ...options.grace, interruptGrace: spec.stopGrace.interruptGraceMs, terminateGrace: spec.stopGrace.terminateGraceMs }
+        : { ...options.grace, ...stopGraceOf(spec.stopGrace) }
 
     const launch = (spec: RunSpec) =>
       Effect.gen(function*() {

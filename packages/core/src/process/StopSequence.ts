@@ -18,7 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { StopReport, StopStep } from "../domain/Evidence.ts"
 import { familyOf } from "../procfs/ProcessFamily.ts"
-import { defaultStopGraceSettings } from "../domain/Run.ts"
+import { defaultStopGraceSettings, type StopGraceSettings } from "../domain/Run.ts"
 import { isZombie, type ProcessInfo } from "../procfs/ProcessInfo.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import type { AgentHandle } from "./AgentProcess.ts"
@@ -46,6 +46,12 @@ export interface StopGrace {
   /** How long to wait for the exit after SIGKILL before giving up (default 5 s; a `D`-state process can outlive it). */
   readonly killGrace: Duration.Input
 }
+
+/** A run's configured grace periods (milliseconds) as the stop sequence's. */
+export const stopGraceOf = (settings: StopGraceSettings): Pick<StopGrace, "interruptGrace" | "terminateGrace"> => ({
+  interruptGrace: settings.interruptGraceMs,
+  terminateGrace: settings.terminateGraceMs
+})
 
 /** The defaults: the run defaults after SIGINT and SIGTERM (10 s, 20 s: `defaultStopGraceSettings`), 5 s after SIGKILL. */
 export const defaultStopGrace: StopGrace = {

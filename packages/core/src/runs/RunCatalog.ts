@@ -17,7 +17,7 @@ import * as NodeOs from "node:os"
 import { Cancelled, Interrupted } from "../domain/Failures.ts"
 import type { RunRecord, StopGraceSettings } from "../domain/Run.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
-import { runCookieName, StopSequence } from "../process/StopSequence.ts"
+import { runCookieName, StopSequence, stopGraceOf } from "../process/StopSequence.ts"
 import { RunNotFound, RunStore, type RunStoreError } from "../store/RunStore.ts"
 import { foreignAgent, processAlive } from "./ForeignAgent.ts"
 
@@ -179,10 +179,9 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
           }
           // The supervisor is gone: stop the agent ourselves.
           const agent = foreignAgent(table, record.agent.pid ?? -1, record.agent.startTimeTicks)
-          const grace = options.stopGrace === undefined
-            ? undefined
-            : { interruptGrace: options.stopGrace.interruptGraceMs, terminateGrace: options.stopGrace.terminateGraceMs }
-          const stop = agentAlive ? yield* stopper.stop(agent, grace === undefined ? undefined : { grace }) : null
+          const stop = agentAlive
+            ? yield* stopper.stop(agent, options.stopGrace === undefined ? undefined : { grace: stopGraceOf(options.stopGrace) })
+            : null
           if (record.agent.pid !== null) yield* stopper.sweep(record.agent.pid, {
             name: runCookieName,
             value: record.runId,
