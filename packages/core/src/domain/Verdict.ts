@@ -292,11 +292,11 @@ const resultApiFailure = (facts: RunFacts, r: ResultEvent, deadline: DeadlineFac
  */
 const findApiFailure = (facts: RunFacts, deadline: DeadlineFacts | null): FoundApiFailure | null => {
   const o = facts.observation
-  const base = apiEvidenceBase(facts, deadline)
   if (o.result !== null) {
     const fromResult = resultApiFailure(facts, o.result, deadline)
     if (fromResult !== null) return fromResult
   }
+  const base = apiEvidenceBase(facts, deadline)
   for (let i = o.assistantErrors.length - 1; i >= 0; i--) {
     const kind = apiKindOf(null, o.assistantErrors[i]!, o.assistantErrorText)
     if (kind !== null) {
