@@ -26,13 +26,13 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, Option, Stream } from "effect"
-import { Backend } from "../../packages/core/src/backend/Backend.ts"
 import { LocalBackend } from "../../packages/core/src/backend/LocalBackend.ts"
 import { Bootstrap } from "../../packages/core/src/bootstrap/Bootstrap.ts"
 import type { RunSpec, WatchdogSettings } from "../../packages/core/src/domain/Run.ts"
 import { AgentrunPaths } from "../../packages/core/src/paths/AgentrunPaths.ts"
 import { AgentProcess } from "../../packages/core/src/process/AgentProcess.ts"
 import { StopSequence } from "../../packages/core/src/process/StopSequence.ts"
+import { ProcessControl } from "../../packages/core/src/procfs/ProcessControl.ts"
 import { ProcessTable } from "../../packages/core/src/procfs/ProcessTable.ts"
 import { RunStore } from "../../packages/core/src/store/RunStore.ts"
 import { makeSampler } from "../../packages/core/src/watchdog/Sampler.ts"
@@ -115,7 +115,7 @@ const oneRun = (scenario: Scenario, watchdog: WatchdogSettings | null) =>
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...offlineClaudeEnv(api.url, home) },
       watchdog
     }
-    const backend = yield* Backend
+    const backend = yield* LocalBackend
     const cpuBefore = ownCpuMs()
     const childBefore = childrenCpuMs()
     const startedAt = Date.now()
@@ -166,6 +166,7 @@ export const benchWatchdog = (options: WatchdogBenchOptions = {}): Promise<Watch
       // 2a. per-sample cost against a live, healthy claude
       const healthy: Scenario = { name: "healthy", replies: [{ kind: "slowText", durationMs: healthyMs, chunks: 200 }] }
       const table = yield* ProcessTable
+      const control = yield* ProcessControl
       const direct = yield* Effect.gen(function*() {
         const api = yield* Effect.promise(() => start({ scenario: healthy }))
         const home = mkdtempSync(join(root, "home-"))
@@ -177,7 +178,7 @@ export const benchWatchdog = (options: WatchdogBenchOptions = {}): Promise<Watch
         })
         child.stdin.end("hi")
         yield* Effect.sleep(1_500)
-        const sampler = makeSampler(table, child.pid!)
+        const sampler = makeSampler(table, control, child.pid!)
         const before = ownCpuMs()
         const n = 200
         for (let i = 0; i < n; i++) yield* sampler.sample

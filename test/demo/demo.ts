@@ -9,6 +9,10 @@
  * 2. the API rejects the key (HTTP 401) → AuthenticationFailed, exit 1;
  * 3. claude under a 200 MB address-space limit (`ulimit -v`, on the agent only) dies by a signal
  *    → KilledBySignal, exit 3.
+ * 4. `run --backend k8s` against our fake Kubernetes API server (test/support/fake-k8s), whose
+ *    simulated node runs the Job's entry script, so the real claude runs "in a pod" → Succeeded;
+ * 5. the same, the container OOM-killed while claude waits on the API (the fake's `oomKill`
+ *    fault: terminated reason OOMKilled, the node's OOMKilling event) → OutOfMemory, exit 3.
  *
  * Runs are stored under a temporary XDG_STATE_HOME (removed at the end) unless XDG_STATE_HOME is
  * set, in which case they stay there. Exits 0 when every verdict was the expected one, else 1.
@@ -17,19 +21,36 @@ import { spawn } from "node:child_process"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { isAbsolute, join } from "node:path"
 import { type FakeMessagesApi, offlineClaudeEnv, type Scenario, start } from "../support/fake-anthropic/FakeMessagesApi.ts"
+import { claudeBinary } from "../support/fake-anthropic/runClaude.ts"
 import { scenarios } from "../support/fake-anthropic/scenarios.ts"
+import { type FakeKubernetes, hostImage, start as startKubernetes } from "../support/fake-k8s/FakeKubernetes.ts"
 import { agentrunBin, baseEnv, claudeExe, makeSandbox, nodeBinary, ulimitWrapper } from "../e2e/support/harness.ts"
 
 interface Step {
   readonly title: string
   readonly scenario: Scenario
   readonly prompt: string
-  /** agentrun flags before the prompt. */
-  readonly flags: (sandbox: ReturnType<typeof makeSandbox>) => ReadonlyArray<string>
+  /** agentrun flags before the prompt (`k8s`: the step's fake cluster, when it has one). */
+  readonly flags: (sandbox: ReturnType<typeof makeSandbox>, k8s: K8sContext | null) => ReadonlyArray<string>
+  /** Runs the step against a fake Kubernetes cluster; `oomKill`: its container is OOM-killed once claude asked the API. */
+  readonly k8s?: { readonly oomKill: boolean }
   readonly claudeArgs: ReadonlyArray<string>
   readonly env: Readonly<Record<string, string>>
   readonly expected: { readonly tag: string; readonly exitCode: number }
 }
+
+/** The fake cluster of a k8s step and the fake Messages API its Pod's claude talks to. */
+interface K8sContext {
+  readonly fake: FakeKubernetes
+  readonly anthropicUrl: string
+}
+
+const k8sImage = "agentrun/agent:demo"
+
+const k8sFlags = (_sb: ReturnType<typeof makeSandbox>, k8s: K8sContext | null) => [
+  "--backend", "k8s", "--kubeconfig", k8s!.fake.kubeconfigPath, "--image", k8sImage,
+  "--pod-env", `ANTHROPIC_BASE_URL=${k8s!.anthropicUrl}`
+]
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[22m` : s)
 
@@ -60,6 +81,26 @@ const steps: ReadonlyArray<Step> = [
     claudeArgs: [],
     env: {},
     expected: { tag: "KilledBySignal", exitCode: 3 }
+  },
+  {
+    title: "a Kubernetes run (`--backend k8s`, a fake API server whose node runs the Job's container locally)",
+    scenario: scenarios.success,
+    prompt: "Say hello.",
+    flags: k8sFlags,
+    k8s: { oomKill: false },
+    claudeArgs: [],
+    env: {},
+    expected: { tag: "Succeeded", exitCode: 0 }
+  },
+  {
+    title: "a Kubernetes failure: the container is OOM-killed while claude waits on the API",
+    scenario: scenarios.hang,
+    prompt: "Think for a long time.",
+    flags: k8sFlags,
+    k8s: { oomKill: true },
+    claudeArgs: [],
+    env: {},
+    expected: { tag: "OutOfMemory", exitCode: 3 }
   }
 ]
 
@@ -86,8 +127,22 @@ process.on("SIGTERM", () => void (interrupted = true))
 const runStep = async (n: number, step: Step): Promise<Verdict> => {
   process.stdout.write(`\n${bold(`== ${n}. ${step.title} ==`)}\n`)
   const api: FakeMessagesApi = await start({ scenario: step.scenario })
+  const fake = step.k8s === undefined ? null : await startKubernetes({
+    images: {
+      // The image the fake node "pulls": this machine's PATH, the real claude as the entry's `claude`.
+      [k8sImage]: hostImage({
+        AGENTRUN_CLAUDE: claudeBinary,
+        ANTHROPIC_API_KEY: offlineClaudeEnv(api.url, sandbox.home)["ANTHROPIC_API_KEY"]!,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        DISABLE_AUTOUPDATER: "1",
+        DISABLE_TELEMETRY: "1",
+        DISABLE_ERROR_REPORTING: "1"
+      })
+    }
+  })
   try {
-    const args = ["run", ...step.flags(sandbox), step.prompt, ...(step.claudeArgs.length > 0 ? ["--", ...step.claudeArgs] : [])]
+    const k8s = fake === null ? null : { fake, anthropicUrl: api.url }
+    const args = ["run", ...step.flags(sandbox, k8s), step.prompt, ...(step.claudeArgs.length > 0 ? ["--", ...step.claudeArgs] : [])]
     process.stdout.write(`$ agentrun ${args.map((a) => (/[\s`$]/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`)
     const before = new Set(listRuns())
     const env = {
@@ -95,6 +150,7 @@ const runStep = async (n: number, step: Step): Promise<Verdict> => {
       ...offlineClaudeEnv(api.url, sandbox.home),
       XDG_STATE_HOME: stateHome,
       XDG_DATA_HOME: sandbox.dataHome,
+      ...(fake === null ? {} : { KUBECONFIG: fake.kubeconfigPath }),
       ...step.env
     }
     // agentrun's output goes straight to the terminal: progress and the verdict on stderr, the result on stdout.
@@ -103,10 +159,24 @@ const runStep = async (n: number, step: Step): Promise<Verdict> => {
       env,
       stdio: ["ignore", "inherit", "inherit"]
     })
-    const exitCode = await new Promise<number | null>((resolve, reject) => {
+    let running = true
+    const exited = new Promise<number | null>((resolve, reject) => {
       child.on("error", reject)
-      child.on("close", (code) => resolve(code))
+      child.on("close", (code) => {
+        running = false
+        resolve(code)
+      })
     })
+    if (fake !== null && step.k8s?.oomKill === true) {
+      // "" when agentrun ended first (its verdict then shows what went wrong).
+      const pod = await fake.waitFor("claude's request to the fake Messages API", () =>
+        running ? api.messageRequests().length > 0 && fake.list("pods", fake.namespace)[0]?.metadata.name : "", 60_000)
+      if (pod !== "") {
+        process.stdout.write(`(demo: OOM-killing the container of Pod ${pod})\n`)
+        fake.faults.oomKill(fake.namespace, pod)
+      }
+    }
+    const exitCode = await exited
     const runId = listRuns().find((id) => !before.has(id))
     const record = runId === undefined
       ? null
@@ -126,6 +196,7 @@ const runStep = async (n: number, step: Step): Promise<Verdict> => {
       ok: tag === step.expected.tag && exitCode === step.expected.exitCode
     }
   } finally {
+    await fake?.close()
     await api.close()
   }
 }

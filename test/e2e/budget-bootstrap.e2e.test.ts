@@ -82,7 +82,7 @@ describe.concurrent("BudgetExhausted on real input (claude --max-budget-usd)", (
       expect(record.outcome).toEqual(json.outcome)
       expect(record.agent.command.slice(-4)).toEqual(["--max-budget-usd", "0.0001", "--allowedTools", "Bash"])
       expect(events.at(-1)).toMatchObject({ type: "result", subtype: "error_max_budget_usd", is_error: true })
-      expect(stillRunning(record.agent.pid!, record.agent.startTimeTicks)).toBe(false)
+      expect(stillRunning(record.placement.agentPid!, record.placement.agentStartTicks)).toBe(false)
     })
   }, TEST_TIMEOUT)
 
@@ -242,7 +242,7 @@ describe.concurrent("bootstrap through run: no runtime to be had → RuntimeUnav
       // Every run is stored as failed, no claude ever ran, nothing reached the API.
       const ids = runIds(f.sandbox)
       expect(ids).toHaveLength(3)
-      for (const id of ids) expect(readRecord(f.sandbox, id)).toMatchObject({ status: "failed", agent: { pid: null }, outcome: { _tag: "RuntimeUnavailable" } })
+      for (const id of ids) expect(readRecord(f.sandbox, id)).toMatchObject({ status: "failed", placement: { agentPid: null }, outcome: { _tag: "RuntimeUnavailable" } })
       expect(f.api.messageRequests()).toEqual([])
       expect(telemetry(f).map((t) => t["outcome"])).toEqual(["BuildFailed", "SkipCooldown", "BuildFailed"])
     })
@@ -300,7 +300,7 @@ describe.concurrent("bootstrap through run: another agentrun holds the build loc
         // Waiting: still running after 2.5 s, no agent, nothing sent to the API, npm never ran.
         await new Promise((r) => setTimeout(r, 2_500))
         expect(run.child.exitCode).toBeNull()
-        expect(readRecord(f.sandbox, runId)).toMatchObject({ status: "running", agent: { pid: null } })
+        expect(readRecord(f.sandbox, runId)).toMatchObject({ status: "running", placement: { agentPid: null } })
         expect(f.api.messageRequests()).toEqual([])
         expect(telemetry(f).map((t) => t["outcome"])).toContain("SkipSentinel")
 

@@ -121,10 +121,12 @@ describe.concurrent("verdict classes on real input: the Messages API misbehaves 
       expect(json.outcome.evidence.deadline.stop.steps[0]).toMatchObject({ signal: "SIGINT" })
       // It was our deadline that ended it, not claude giving up.
       expect(r.durationMs).toBeLessThan(20_000)
-      expect(f.api.messageRequests().length).toBeGreaterThanOrEqual(2)
+      // claude was retrying (its api_retry event is the evidence above); whether its retry's request
+      // went out before the deadline depends on its start-up time (a loaded machine: only the first did).
+      expect(f.api.messageRequests().length).toBeGreaterThanOrEqual(1)
       const { record } = onlyRun(f)
       expect(record.outcome).toEqual(json.outcome)
-      expect(stillRunning(record.agent.pid!, record.agent.startTimeTicks)).toBe(false)
+      expect(stillRunning(record.placement.agentPid!, record.placement.agentStartTicks)).toBe(false)
     })
   }, TEST_TIMEOUT)
 

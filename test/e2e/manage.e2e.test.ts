@@ -293,11 +293,14 @@ describe.concurrent("run management across agentrun processes", () => {
 
       expect(human.code, human.stderr).toBe(0)
       const rows = human.stdout.trimEnd().split("\n")
-      expect(rows[0]).toMatch(/^RUN\s+STATUS\s+VERDICT\s+AGE\s+DURATION\s+COST$/)
+      expect(rows[0]).toMatch(/^RUN\s+STATUS\s+VERDICT\s+AGE\s+DURATION\s+TURNS\s+COST\s+CWD\s+PROMPT$/)
       expect(rows).toHaveLength(4)
-      expect(rows[1]).toMatch(new RegExp(`^${j3!.runId}\\s+succeeded\\s+Succeeded\\s+\\S+ ago\\s+\\S+\\s+\\$0\\.0012$`))
-      expect(rows[2]).toMatch(new RegExp(`^${j2!.runId}\\s+failed\\s+ExitedNonZero\\s+\\S+ ago\\s+\\S+\\s+-$`))
-      expect(rows[3]).toMatch(new RegExp(`^${j1!.runId}\\s+succeeded\\s+Succeeded\\s+\\S+ ago\\s+\\S+\\s+\\$\\d+\\.\\d{4}$`))
+      // The CWD column (the sandbox's work dir, its end kept) and the PROMPT column close every row.
+      const cwdCell = f.sandbox.work.length <= 32 ? f.sandbox.work : `…${f.sandbox.work.slice(-31)}`
+      const tailRe = (prompt: string) => `\\s+${cwdCell.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s+${prompt}$`
+      expect(rows[1]).toMatch(new RegExp(`^${j3!.runId}\\s+succeeded\\s+Succeeded\\s+\\S+ ago\\s+\\S+\\s+1\\s+\\$0\\.0012${tailRe("answer")}`))
+      expect(rows[2]).toMatch(new RegExp(`^${j2!.runId}\\s+failed\\s+ExitedNonZero\\s+\\S+ ago\\s+\\S+\\s+-\\s+-${tailRe("fail")}`))
+      expect(rows[3]).toMatch(new RegExp(`^${j1!.runId}\\s+succeeded\\s+Succeeded\\s+\\S+ ago\\s+\\S+\\s+1\\s+\\$\\d+\\.\\d{4}${tailRe("say hi")}`))
       expect(limitedHuman.stdout.trimEnd().split("\n").slice(1).map((r) => r.split(/\s+/)[0])).toEqual([j2!.runId])
 
       // The shortest prefix of the first run's id that no other run shares.

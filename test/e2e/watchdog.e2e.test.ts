@@ -52,8 +52,8 @@ const expectStallHang = (f: Fixture, r: AgentrunResult, timeoutMs: number) => {
     evidence: { detection: { reason: "stall", timeoutMs }, waitingOn: { kind: "model-api" } }
   })
   const { record } = onlyRun(f)
-  expect(record.agent.pid).toEqual(expect.any(Number))
-  expect(stillRunning(record.agent.pid!, record.agent.startTimeTicks)).toBe(false)
+  expect(record.placement.agentPid).toEqual(expect.any(Number))
+  expect(stillRunning(record.placement.agentPid!, record.placement.agentStartTicks)).toBe(false)
   return json
 }
 
@@ -65,7 +65,7 @@ const expectDeadlineNotHang = (f: Fixture, r: AgentrunResult, timeoutMs: number)
   const { runId, record } = onlyRun(f)
   // No hang dump: the watchdog never fired.
   expect(existsSync(join(f.sandbox.runsDir, runId, "hang-dump.json"))).toBe(false)
-  expect(stillRunning(record.agent.pid!, record.agent.startTimeTicks)).toBe(false)
+  expect(stillRunning(record.placement.agentPid!, record.placement.agentStartTicks)).toBe(false)
 }
 
 describe.concurrent("watchdog through the CLI: a request that never ends", () => {
@@ -87,7 +87,7 @@ describe.concurrent("watchdog through the CLI: a request that never ends", () =>
       const dumpText = readFileSync(join(runDir, "hang-dump.txt"), "utf8")
       expect(() => JSON.parse(dumpJson)).not.toThrow()
       expect(dumpText).toContain("waiting on: the Messages API")
-      expect(dumpText).toContain(`pid ${record.agent.pid}`)
+      expect(dumpText).toContain(`pid ${record.placement.agentPid}`)
       for (const dump of [dumpJson, dumpText]) {
         expect(dump).not.toContain(secretApiKey)
         expect(dump).not.toContain("SECRET1234567")

@@ -16,6 +16,11 @@ export const formatUsage = (u: Extract<RunProgress, { _tag: "Usage" }>): string 
     u.costUsd === null ? "" : ` · $${u.costUsd.toFixed(4)}`
   }`
 
+const clip = (text: string, n: number): string => {
+  const line = text.split("\n")[0]!.trim()
+  return line.length > n ? `${line.slice(0, n - 1)}…` : line
+}
+
 /** One plain line for a progress event, or null when the event is not worth a line. */
 export const plainLine = (p: RunProgress): string | null => {
   switch (p._tag) {
@@ -27,6 +32,8 @@ export const plainLine = (p: RunProgress): string | null => {
       return `agentrun: session ${p.sessionId ?? "?"}${p.model === null ? "" : ` · ${p.model}`}`
     case "ToolUse":
       return `agentrun: tool ${p.name}`
+    case "PermissionDenied":
+      return `agentrun: warning: claude denied ${p.toolName ?? "a tool"}${p.reason === null ? "" : `: ${clip(p.reason, 160)}`}`
     case "ApiRetry":
       return `agentrun: API retry ${p.attempt ?? "?"}${p.errorStatus === null ? "" : ` (HTTP ${p.errorStatus}`}${
         p.error === null ? (p.errorStatus === null ? "" : ")") : `${p.errorStatus === null ? " (" : ", "}${p.error})`
@@ -43,7 +50,10 @@ export const plainLine = (p: RunProgress): string | null => {
 
 const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
 
-/** A progress sink writing to a stream: spinner when `tty`, plain lines otherwise. */
+/**
+ * A progress sink writing to a stream: plain lines when not `tty`; on a terminal, the run's
+ * start and session as lines and a one-line spinner below them for the rest.
+ */
 export const makeProgressView = (out: NodeJS.WritableStream, tty: boolean) => {
   let frame = 0
   let status = "starting"
@@ -56,6 +66,19 @@ export const makeProgressView = (out: NodeJS.WritableStream, tty: boolean) => {
     /** Shows one progress event. */
     show(p: RunProgress): void {
       if (tty) {
+        // What `logs -f` and `cancel` need (the run id, the pid, the session) stays on screen
+        // above the spinner: the spinner line shows only the latest state.
+        if (p._tag === "PermissionDenied") {
+          out.write(`\r\x1b[2K${plainLine(p)!}\n`)
+          render()
+          return
+        }
+        if (p._tag === "Started" || p._tag === "SessionStarted") {
+          out.write(`\r\x1b[2K${plainLine(p)!}\n`)
+          status = p._tag === "Started" ? "waiting for claude" : "waiting for the model"
+          render()
+          return
+        }
         if (p._tag === "Usage") status = formatUsage(p)
         else if (p._tag === "ToolUse") status = `${status.split(" · tool")[0]} · tool ${p.name}`
         else if (p._tag === "ApiRetry" || p._tag === "Stopping" || p._tag === "Preparing") status = plainLine(p)!.replace("agentrun: ", "")

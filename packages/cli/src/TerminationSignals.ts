@@ -1,8 +1,9 @@
 /**
  * Signals sent to agentrun itself while it supervises a run: SIGINT (Ctrl-C), SIGTERM and SIGHUP
  * (the terminal closed, an ssh session dropped) cancel the run (recorded with that signal; exit
- * 130 / 143 / 129), SIGUSR1 is `agentrun cancel` from another agentrun process (recorded as a
- * cancel request; exit 130).
+ * 130 / 143 / 129). `agentrun cancel` from another agentrun process goes through the run store
+ * (a cancel request the supervisor watches), not a signal: agentrun installs no SIGUSR1 handler,
+ * so that signal keeps Node's meaning (start the inspector) and a host's other code keeps it.
  *
  * While a watch is open (scoped), the listeners stay installed, so Node's default — die at once,
  * leaving the agent running in its own process group — is replaced by agentrun's stop sequence,
@@ -16,9 +17,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 /** The signals a supervising agentrun turns into a cancellation. */
-export type TerminationSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGUSR1"
+export type TerminationSignal = "SIGINT" | "SIGTERM" | "SIGHUP"
 
-const watched: ReadonlyArray<TerminationSignal> = ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1"]
+const watched: ReadonlyArray<TerminationSignal> = ["SIGINT", "SIGTERM", "SIGHUP"]
 
 /** Opens a watch: returns an effect that waits for the first signal received while the scope is open. */
 export class TerminationSignals extends Context.Service<TerminationSignals, {

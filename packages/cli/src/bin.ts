@@ -4,10 +4,7 @@
  *
  * @module
  */
-import { AgentProcess, AgentrunConfig, AgentrunPaths, Bootstrap, LocalBackend, ProcessTable, RunCatalog, RunStore, StopSequence } from "@agentrun/core"
-import * as NodeChildProcessSpawner from "@effect/platform-node/NodeChildProcessSpawner"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
+import { AgentrunApp } from "@agentrun/core"
 import * as NodeStdio from "@effect/platform-node/NodeStdio"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -20,7 +17,9 @@ import * as Runtime from "effect/Runtime"
 import { Command } from "effect/cli"
 import { agentrun } from "./Cli.ts"
 import { ClaudeArgs, splitAtDoubleDash } from "./ClaudeArgs.ts"
+import * as CliPresenter from "./CliPresenter.ts"
 import { CliExitCode, ExitCodes } from "./ExitCode.ts"
+import { KubernetesOnDemand } from "./KubernetesOnDemand.ts"
 import * as LazyTerminal from "./LazyTerminal.ts"
 import { TerminationSignals } from "./TerminationSignals.ts"
 import packageJson from "../package.json" with { type: "json" }
@@ -32,25 +31,23 @@ const [ownArgs, claudeArgs] = splitAtDoubleDash(process.argv.slice(2))
 // it stopped the agent. stdout is guarded by the commands that must outlive it (see `run`).
 process.stderr.on("error", () => {})
 
-const CoreLayer = Layer.mergeAll(LocalBackend.layer(), RunCatalog.layer).pipe(
-  Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layer).pipe(Layer.provideMerge(ProcessTable.layer))),
-  Layer.provideMerge(Layer.mergeAll(AgentProcess.layer, Bootstrap.layerLive)),
-  Layer.provideMerge(AgentrunPaths.layer)
+/** The core's services (AgentrunApp: config, paths, store, backends, catalog, bootstrap, process boundary, Node platform) and the CLI's own. */
+const AppLayer = Layer.mergeAll(
+  // A Kubernetes record's operations (cancel, liveness...) go to a backend built on first use.
+  AgentrunApp.layer({ backends: KubernetesOnDemand.registry }),
+  TerminationSignals.layer,
+  CliExitCode.layer,
+  CliPresenter.layer,
+  // NodeServices.layer's other services, with a Terminal built on first use (see LazyTerminal).
+  NodeStdio.layer,
+  LazyTerminal.layer
 )
-
-/** NodeServices.layer's services, with a Terminal built on first use (see LazyTerminal). */
-const PlatformLayer = Layer.provideMerge(
-  NodeChildProcessSpawner.layer,
-  Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeStdio.layer, LazyTerminal.layer)
-)
-
-const AppLayer = Layer.mergeAll(CoreLayer, AgentrunConfig.layer, TerminationSignals.layer, CliExitCode.layer, PlatformLayer)
 
 const main = Effect.gen(function*() {
   const exitCode = yield* CliExitCode
   yield* Command.runWith(agentrun, { version: packageJson.version })(ownArgs).pipe(
     Effect.provideService(ClaudeArgs, claudeArgs),
-    // effect/cli has already printed the parse error and help.
+    // The presenter has already printed the parse error (stderr) or the help (stdout).
     Effect.catchTag(
       ["UnrecognizedOption", "DuplicateOption", "MissingOption", "MissingArgument", "UnexpectedArgument", "InvalidValue", "UnknownSubcommand", "ValidationError", "ShowHelp"],
       (e) => Ref.set(exitCode, e._tag === "ShowHelp" && e.errors.length === 0 ? ExitCodes.succeeded : ExitCodes.usage)

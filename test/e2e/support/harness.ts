@@ -241,13 +241,20 @@ export interface RunJson {
 
 // ---------------------------------------------------------------- the run store
 
+/** A stored record.json (schemaVersion 2: where the run executes is its `placement`). */
 export interface StoredRecord {
+  readonly schemaVersion: 2
   readonly runId: string
   readonly status: string
-  readonly supervisor: { readonly pid: number; readonly startTimeTicks: number | null }
+  readonly placement: {
+    readonly _tag: "Local"
+    readonly hostname: string
+    readonly supervisorPid: number
+    readonly supervisorStartTicks: number | null
+    readonly agentPid: number | null
+    readonly agentStartTicks: number | null
+  }
   readonly agent: {
-    readonly pid: number | null
-    readonly startTimeTicks: number | null
     readonly command: ReadonlyArray<string>
     readonly cwd: string
     readonly timeoutMs: number | null
@@ -359,7 +366,7 @@ export const waitForAgent = async (
   return waitFor("the agent pid in the record", () => {
     try {
       const rec = readRecord(sandbox, runId)
-      return rec.agent.pid === null ? undefined : { runId, pid: rec.agent.pid, startTicks: rec.agent.startTimeTicks }
+      return rec.placement.agentPid === null ? undefined : { runId, pid: rec.placement.agentPid, startTicks: rec.placement.agentStartTicks }
     } catch {
       return undefined // the record is being written
     }

@@ -67,6 +67,15 @@ export const scenarios = {
     name: "overloadedThenSuccess",
     replies: [{ kind: "error", status: 529, errorType: "overloaded_error" }, { kind: "text", text: "Recovered after overload." }]
   },
+  /** Two 429s (retry-after: 1), then success: with CLAUDE_CODE_MAX_RETRIES=1 the first run fails UpstreamUnavailable with a retryNotBefore, a second run succeeds. */
+  rateLimitedTwiceThenSuccess: {
+    name: "rateLimitedTwiceThenSuccess",
+    replies: [
+      { kind: "error", status: 429, errorType: "rate_limit_error", retryAfterSeconds: 1 },
+      { kind: "error", status: 429, errorType: "rate_limit_error", retryAfterSeconds: 1 },
+      { kind: "text", text: "Answered after the rate limit." }
+    ]
+  },
   /** 200 SSE stream with an `event: error` (overloaded) inside. */
   streamError: { name: "streamError", replies: [{ kind: "streamError", errorType: "overloaded_error" }] },
   /** Every request: stream cut after a few events (socket destroyed). */

@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCodes, setExitCode } from "../ExitCode.ts"
 
-/** The `--runtime` flag of `bootstrap` (`env` has its own, defaulting to python-agent-sdk). */
+/** The `--runtime` flag of `bootstrap` (`env` has its own, with the same default: claude-cli). */
 export const runtimeFlag = Flag.Literals("runtime", Runtimes).pipe(
   Flag.withDescription("Which runtime: claude-cli (the claude executable) or python-agent-sdk (claude-agent-sdk for Python)"),
   Flag.withDefault("claude-cli" as const)

@@ -1,5 +1,5 @@
 /**
- * `agentrun env [--runtime python-agent-sdk|claude-cli] [--json]`: how to use an installed runtime.
+ * `agentrun env [--runtime claude-cli|python-agent-sdk] [--json]` (default claude-cli, as `bootstrap`): how to use an installed runtime.
  * For `python-agent-sdk`, the interpreter and the `PYTHONPATH` to run agents and hooks with; for
  * `claude-cli`, the `claude` executable. Probes only: never installs (that is `agentrun bootstrap`).
  *
@@ -23,8 +23,8 @@ export const env = Command.make(
     "env",
     {
       runtime: Flag.Literals("runtime", Runtimes).pipe(
-        Flag.withDescription("Which runtime: python-agent-sdk (default) or claude-cli"),
-        Flag.withDefault("python-agent-sdk" as const)
+        Flag.withDescription("Which runtime: claude-cli (default, as for bootstrap) or python-agent-sdk"),
+        Flag.withDefault("claude-cli" as const)
       ),
       json: Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead of shell exports"), Flag.withDefault(false))
     },

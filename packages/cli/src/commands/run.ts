@@ -1,32 +1,33 @@
 /**
- * `agentrun run [PROMPT] [-- CLAUDE_FLAGS...]`: launch claude, follow it, print the verdict.
+ * `agentrun run [PROMPT] [-- CLAUDE_FLAGS...]`: launch claude, follow it, print the verdict;
+ * `--retries N` tries a retryable verdict again, `-d` leaves the run to a detached supervisor.
  *
  * @module
  */
-import { AgentrunConfig, Backend, exitCodeFor, resolveStopGrace, resolveWatchdog, type RunSpec } from "@agentrun/core"
+import { AgentrunConfig, resolveStopGrace, resolveWatchdog, type RunSpec, RunStore } from "@agentrun/core"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
-import * as Stream from "effect/Stream"
+import * as Schema from "effect/Schema"
 import { Argument, Command, Flag } from "effect/cli"
+import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { ClaudeArgs } from "../ClaudeArgs.ts"
-import { setExitCode, usageError } from "../ExitCode.ts"
-import { tuneHeapForFollowing } from "../HeapTuning.ts"
-import { runJson, verdictLine } from "../Output.ts"
-import { makeProgressView } from "../ProgressView.ts"
+import { receiveDetachedRun, reportLaunched, startDetached } from "../DetachedSupervisor.ts"
+import { positiveDurationMs } from "../DurationFlag.ts"
+import { usageError } from "../ExitCode.ts"
+import { type BackendChoice, clusterFailure, kubernetesFlags, loadCluster, resolveBackend } from "../KubernetesFlags.ts"
+import { superviseRun } from "../RunExecution.ts"
+import type { RunRequest } from "../RunRequest.ts"
 import { readStdin } from "../Stdin.ts"
-import { TerminationSignals } from "../TerminationSignals.ts"
 
 const flags = {
   json: Flag.Boolean("json").pipe(
     Flag.withDescription("Print exactly one JSON object on stdout: runId, status, outcome, result, usage, costUsd..."),
     Flag.withDefault(false)
   ),
-  timeout: Flag.Finite("timeout").pipe(
-    Flag.withDescription("Stop the run after this many SECONDS (stop sequence: SIGINT, SIGTERM, SIGKILL); exit 4"),
+  timeout: Flag.String("timeout").pipe(
+    Flag.withDescription("Stop the run after this long: 30s, 5m, 2h (a bare number is seconds); stop sequence SIGINT, SIGTERM, SIGKILL; exit 4"),
     Flag.optional
   ),
   claudePath: Flag.String("claude-path").pipe(
@@ -34,7 +35,7 @@ const flags = {
     Flag.optional
   ),
   model: Flag.String("model").pipe(Flag.withDescription("Passed to claude as --model"), Flag.optional),
-  maxTurns: Flag.Int("max-turns").pipe(Flag.withDescription("Passed to claude as --max-turns"), Flag.optional),
+  maxTurns: Flag.Int("max-turns").pipe(Flag.withDescription("Passed to claude as --max-turns (1 or more)"), Flag.optional),
   cwd: Flag.String("cwd").pipe(
     Flag.withDescription("The agent's working directory (default: the directory agentrun was started from)"),
     Flag.optional
@@ -55,6 +56,17 @@ const flags = {
     Flag.withDescription("Hang when claude burns CPU with no output this long (default 30m; 0 disables)"),
     Flag.optional
   ),
+  retries: Flag.Int("retries").pipe(
+    Flag.withDescription("Run again, up to N times, when the verdict is retryable (each attempt its own run; waits 5s, 10s, 20s…, or until the verdict's retryNotBefore)"),
+    Flag.withDefault(0)
+  ),
+  detach: Flag.Boolean("detach").pipe(
+    Flag.withAlias("d"),
+    Flag.withDescription("Start the run under a detached supervisor, print its run id and return (follow it with logs -f, stop it with cancel)"),
+    Flag.withDefault(false)
+  ),
+  superviseDetached: Flag.Boolean("supervise-detached").pipe(Flag.withHidden, Flag.withDefault(false)),
+  ...kubernetesFlags,
   prompt: Argument.String("prompt").pipe(
     Argument.withDescription("The prompt; read from stdin when absent or `-`"),
     Argument.optional
@@ -69,75 +81,137 @@ const flags = {
 const invocationDir = (): string =>
   process.env["npm_lifecycle_event"] === "agentrun" ? process.env["INIT_CWD"] ?? process.cwd() : process.cwd()
 
-/** The `run` command. */
-export const run = Command.make("run", flags, (input) =>
+/** Why `dir` cannot be the agent's working directory (missing, not a directory), or null. */
+const workingDirectoryProblem = (dir: string): string | null => {
+  let stat: NodeFs.Stats | undefined
+  try {
+    stat = NodeFs.statSync(dir, { throwIfNoEntry: false })
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOTDIR" ? "no such directory" : String((e as Error).message)
+  }
+  return stat === undefined ? "no such directory" : stat.isDirectory() ? null : "not a directory"
+}
+
+/** A `run` input that cannot make a run (exit 2, nothing stored). */
+export class RunUsageError extends Schema.TaggedError<RunUsageError>()("RunUsageError", {
+  message: Schema.String,
+  retryable: Schema.Boolean
+}) {}
+
+const usage = (message: string) => new RunUsageError({ message, retryable: false })
+
+/**
+ * The RunSpec of a request: durations parsed, the watchdog and stop grace resolved (flags >
+ * environment > config file > defaults), the working directory checked. Fails with
+ * {@link RunUsageError} or ConfigError (both exit 2).
+ */
+export const specOf = (request: RunRequest) =>
   Effect.gen(function*() {
-    const prompt = Option.isNone(input.prompt) || input.prompt.value === "-" ? yield* readStdin : input.prompt.value
-    if (prompt.trim() === "") return yield* usageError({ message: "no prompt: give it as an argument or on stdin" })
-    if (Option.isSome(input.timeout) && !(input.timeout.value > 0)) {
-      return yield* usageError({ message: "--timeout must be a positive number of seconds" })
-    }
+    if (request.prompt.trim() === "") return yield* usage("no prompt: give it as an argument or on stdin")
+    const timeout = request.timeout === null ? null : positiveDurationMs("--timeout", request.timeout)
+    if (timeout !== null && "message" in timeout) return yield* usage(timeout.message)
+    // claude ignores --max-turns 0 (issue 15: the run went on as if unlimited): refused here.
+    if (request.maxTurns !== null && request.maxTurns < 1) return yield* usage(`--max-turns must be 1 or more, not ${request.maxTurns}`)
     const { file, path } = yield* (yield* AgentrunConfig).load(process.env)
     const watchdog = yield* resolveWatchdog(
-      { enabled: input.watchdog, stallTimeout: input.stallTimeout, startupTimeout: input.startupTimeout, busyTimeout: input.busyTimeout },
+      {
+        enabled: Option.fromNullishOr(request.watchdog),
+        stallTimeout: Option.fromNullishOr(request.stallTimeout),
+        startupTimeout: Option.fromNullishOr(request.startupTimeout),
+        busyTimeout: Option.fromNullishOr(request.busyTimeout)
+      },
       process.env,
       file,
       path
     )
     const stopGrace = yield* resolveStopGrace(process.env, file, path)
-    const base = invocationDir()
+    // A --cwd that cannot be the agent's directory is the user's typo, not a run to record.
+    const cwdProblem = workingDirectoryProblem(request.cwd)
+    if (cwdProblem !== null) return yield* usage(`--cwd ${request.cwd}: ${cwdProblem}`)
     const spec: RunSpec = {
+      prompt: request.prompt,
+      cwd: request.cwd,
+      claudePath: request.claudePath,
+      claudeArgs: request.claudeArgs,
+      model: request.model,
+      maxTurns: request.maxTurns,
+      timeoutMs: timeout === null ? null : Math.round(timeout.ms),
+      env: process.env,
+      watchdog,
+      stopGrace
+    }
+    return spec
+  })
+
+/** How to run a request: `--json`, `--retries N`, `-d`. */
+export interface RunOptions {
+  readonly json: boolean
+  readonly retries: number
+  readonly detach: boolean
+}
+
+/**
+ * Runs a request the way `agentrun run` does (`rerun` comes here too): followed here, or, with
+ * `detach`, by a detached supervisor once the request proved valid. Usage and config errors are
+ * reported (exit 2) before anything starts.
+ */
+export const executeRun = (request: RunRequest, options: RunOptions) =>
+  Effect.gen(function*() {
+    if (options.retries < 0) return yield* usage(`--retries must be 0 or more, not ${options.retries}`)
+    const spec = yield* specOf(request)
+    if (options.detach) return yield* startDetached(request, { json: options.json, retries: options.retries })
+    yield* superviseRun(spec, request, { json: options.json, retries: options.retries })
+  }).pipe(Effect.catchTags({ RunUsageError: usageError, ConfigError: usageError }))
+
+/**
+ * A request on the Kubernetes backend: `--dry-run` prints the Secret and Job and creates
+ * nothing; otherwise the run goes through the same supervision as a local one (progress, verdict,
+ * `--json`, `--retries`, exit code), launched on the cluster the flags name. `-d` is not offered
+ * for it: a Kubernetes run already outlives its supervisor (`attach` takes it over).
+ */
+const executeOnCluster = (request: RunRequest, choice: Extract<BackendChoice, { backend: "k8s" }>, options: RunOptions) =>
+  Effect.gen(function*() {
+    if (options.retries < 0) return yield* usage(`--retries must be 0 or more, not ${options.retries}`)
+    if (options.detach) return yield* usage("--detach applies to local runs: a Kubernetes run goes on without its supervisor (agentrun attach takes it over)")
+    const spec = yield* specOf(request)
+    const cluster = yield* loadCluster
+    if (choice.dryRun) return yield* Console.log((yield* cluster.dryRunYaml(spec, choice.target, choice.draft)).trimEnd())
+    const launcher = yield* cluster.clusterLauncher(choice.target, choice.draft)
+    yield* superviseRun(spec, request, { json: options.json, retries: options.retries, launch: launcher.launch })
+  }).pipe(Effect.scoped, Effect.catchTags({ RunUsageError: usageError, ConfigError: usageError, KubernetesUnreachable: clusterFailure }))
+
+/** The supervisor `run -d` started: its run comes from the parent (DetachedSupervisor). */
+const superviseDetached = Effect.gen(function*() {
+  const detached = yield* receiveDetachedRun
+  const spec = yield* specOf(detached.request)
+  const store = yield* RunStore
+  yield* superviseRun(spec, detached.request, { ...detached.options, onLaunched: reportLaunched(detached, store.runDir) })
+}).pipe(Effect.catchTags({ RunUsageError: usageError, ConfigError: usageError }))
+
+/** The `run` command. */
+export const run = Command.make("run", flags, (input) =>
+  Effect.gen(function*() {
+    if (input.superviseDetached) return yield* superviseDetached
+    const prompt = Option.isNone(input.prompt) || input.prompt.value === "-" ? yield* readStdin : input.prompt.value
+    const base = invocationDir()
+    const request: RunRequest = {
       prompt,
       cwd: Option.isSome(input.cwd) ? NodePath.resolve(base, input.cwd.value) : base,
       claudePath: Option.getOrNull(input.claudePath),
       claudeArgs: yield* ClaudeArgs,
       model: Option.getOrNull(input.model),
       maxTurns: Option.getOrNull(input.maxTurns),
-      timeoutMs: Option.isSome(input.timeout) ? Math.round(input.timeout.value * 1000) : null,
-      env: process.env,
-      watchdog,
-      stopGrace
+      timeout: Option.getOrNull(input.timeout),
+      watchdog: Option.getOrNull(input.watchdog),
+      stallTimeout: Option.getOrNull(input.stallTimeout),
+      startupTimeout: Option.getOrNull(input.startupTimeout),
+      busyTimeout: Option.getOrNull(input.busyTimeout)
     }
-
-    // Once a run is under way its reader going away (EPIPE) costs the output, not the run: the
-    // agent is still stopped and recorded, and the exit code still says how it ended. Kept for
-    // the life of the process: a write's error event can come after the command returns.
-    yield* Effect.sync(() => process.stdout.on("error", () => {}))
-    const backend = yield* Backend
-    // Listen before launching: the record names this process as the supervisor `cancel` signals.
-    const firstSignal = yield* (yield* TerminationSignals).watch
-    const handle = yield* backend.launch(spec)
-    // Once the agent has started (off the path to its spawn), before its output flows.
-    yield* Effect.forkChild(
-      handle.progress.pipe(Stream.takeUntil((p) => p._tag === "Started"), Stream.runDrain, Effect.andThen(tuneHeapForFollowing))
-    )
-
-    const tty = process.stderr.isTTY === true
-    const view = makeProgressView(process.stderr, tty)
-    const progressFiber = input.json
-      ? null
-      : yield* Effect.forkChild(Stream.runForEach(handle.progress, (p) => Effect.sync(() => view.show(p))))
-    const spinner = input.json || !tty
-      ? null
-      : yield* Effect.forkChild(Effect.repeat(Effect.sync(() => view.tick()), Schedule.spaced("120 millis")))
-    // The first signal decides what is recorded: SIGINT/SIGTERM/SIGHUP, or SIGUSR1 for `agentrun cancel`.
-    const signalFiber = yield* Effect.forkChild(
-      Effect.flatMap(firstSignal, (signal) => handle.cancel(signal === "SIGUSR1" ? null : signal))
-    )
-
-    const { outcome, record, summary } = yield* handle.result
-    yield* Fiber.interrupt(signalFiber)
-    if (spinner !== null) yield* Fiber.interrupt(spinner)
-    if (progressFiber !== null) yield* Fiber.join(progressFiber)
-    view.clear()
-
-    if (input.json) {
-      yield* Console.log(JSON.stringify(runJson(record, outcome, summary)))
-    } else {
-      if (outcome._tag === "Succeeded") yield* Console.log(summary.result ?? outcome.evidence.result)
-      yield* Console.error(verdictLine(record.runId, outcome))
-    }
-    yield* setExitCode(exitCodeFor(outcome))
-  }).pipe(Effect.scoped, Effect.catchTag("ConfigError", usageError))).pipe(
+    // Kubernetes (issue 13): its own small path (KubernetesFlags.ts); local runs go on as before.
+    const { file, path } = yield* (yield* AgentrunConfig).load(process.env)
+    const choice = yield* resolveBackend(input, { cwd: Option.isSome(input.cwd), claudePath: Option.isSome(input.claudePath) }, file, path, base)
+    if (choice.backend === "k8s") return yield* executeOnCluster(request, choice, { json: input.json, retries: input.retries, detach: input.detach })
+    yield* executeRun(request, { json: input.json, retries: input.retries, detach: input.detach })
+  }).pipe(Effect.catchTag("ConfigError", usageError))).pipe(
   Command.withDescription("Run claude on a prompt, follow it live, and say exactly how it ended")
 )

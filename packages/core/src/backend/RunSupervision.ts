@@ -6,8 +6,8 @@
 import type { ExitStatus } from "../domain/ExitStatus.ts"
 import { clipLine } from "../domain/Prefix.ts"
 import type { Observation } from "../domain/Observation.ts"
-import type { DecodedLine } from "../domain/Protocol.ts"
-import { isApiRetry, isAssistant, isResult, isSystemInit } from "../domain/Protocol.ts"
+import type { DecodedLine, ResultEvent, Usage } from "../domain/Protocol.ts"
+import { isApiRetry, isAssistant, isPermissionDenied, isResult, isSystemInit } from "../domain/Protocol.ts"
 import type { RunSummary } from "../domain/Run.ts"
 import type { RunOutcome } from "../domain/RunOutcome.ts"
 import type { RunProgress } from "./Backend.ts"
@@ -29,6 +29,8 @@ export const progressOf = (decoded: DecodedLine, o: Observation, into: Array<Run
   const e = decoded.event
   if (isSystemInit(e)) {
     into.push({ _tag: "SessionStarted", sessionId: e.session_id ?? null, model: e.model ?? null })
+  } else if (isPermissionDenied(e)) {
+    into.push({ _tag: "PermissionDenied", toolName: e.tool_name ?? null, reason: e.message ?? null })
   } else if (isApiRetry(e)) {
     into.push({
       _tag: "ApiRetry",
@@ -61,6 +63,36 @@ export const progressOf = (decoded: DecodedLine, o: Observation, into: Array<Run
   }
 }
 
+const count = (n: unknown): number => (typeof n === "number" && Number.isFinite(n) ? n : 0)
+
+/**
+ * The run's token usage: the result line's, unless it is all zeros while the run cost money.
+ * claude writes that on a run it aborted mid-stream (SIGINT from agentrun's deadline or hang
+ * probe: recorded in `sigint-while-streaming`, `usage` all 0, `total_cost_usd` 0.000628); its
+ * `modelUsage` still counts the tokens per model (summed here), and failing that the streamed
+ * assistant usage does.
+ */
+export const usageOf = (r: ResultEvent | null, o: Observation): Usage | null => {
+  const u = r?.usage ?? null
+  if (r === null || u === null) return u
+  const zero = count(u.input_tokens) === 0 && count(u.output_tokens) === 0
+  if (!zero || !(count(r.total_cost_usd) > 0)) return u
+  const models = Object.values(r.modelUsage ?? {}).filter((m): m is Record<string, unknown> => typeof m === "object" && m !== null)
+  const sum = (key: string) => models.reduce((acc, m) => acc + count(m[key]), 0)
+  if (sum("inputTokens") + sum("outputTokens") > 0) {
+    return {
+      input_tokens: sum("inputTokens"),
+      output_tokens: sum("outputTokens"),
+      cache_creation_input_tokens: sum("cacheCreationInputTokens"),
+      cache_read_input_tokens: sum("cacheReadInputTokens")
+    }
+  }
+  if (o.usage.inputTokens + o.usage.outputTokens > 0) {
+    return { ...u, input_tokens: o.usage.inputTokens, output_tokens: o.usage.outputTokens }
+  }
+  return u
+}
+
 /** The flat summary stored with the record and printed by `--json`. `durationMs` is agentrun's wall clock. */
 export const summaryOf = (
   outcome: RunOutcome,
@@ -73,7 +105,7 @@ export const summaryOf = (
     result: outcome._tag === "Succeeded" ? outcome.evidence.result : r?.result ?? null,
     agentExitCode: exit?.exitCode ?? null,
     agentSignal: exit?.signal ?? null,
-    usage: r?.usage ?? null,
+    usage: usageOf(r, o),
     costUsd: r?.total_cost_usd ?? null,
     sessionId: r?.session_id ?? o.init?.sessionId ?? null,
     durationMs,

@@ -28,8 +28,10 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { AgentrunPaths } from "../paths/AgentrunPaths.ts"
-import { parseStat } from "../procfs/ProcessInfo.ts"
 import type { Phase, Runtime } from "./codes.ts"
+import { writeFileAtomicSync } from "../store/AtomicWrite.ts"
+import { pidLivenessNow } from "../procfs/ProcessControl.ts"
+import { readStatFile } from "../procfs/StatFile.ts"
 
 /** The content of a sentinel: who builds, since when, last sign of life. */
 export interface SentinelRecord {
@@ -102,26 +104,18 @@ const takeoverStaleMs = 10_000
 const telemetryMaxBytes = 1024 * 1024
 
 /** The process start time of `pid` from `/proc/<pid>/stat` (field 22), or null. */
-export const processStartTime = (pid: number): string | null => {
-  try {
-    const stat = parseStat(NodeFs.readFileSync(`/proc/${pid}/stat`, "utf8"))
-    return Option.isSome(stat) ? String(stat.value.startTimeTicks) : null
-  } catch {
-    return null
-  }
-}
+export const processStartTime = (pid: number): string | null =>
+  Option.match(readStatFile(`/proc/${pid}/stat`), { onNone: () => null, onSome: (s) => String(s.startTimeTicks) })
 
-/** True when `record`'s builder is still running (same pid and, where known, same start time). */
+/**
+ * True when `record`'s builder is still running: ProcessControl's liveness rule (same pid, not a
+ * zombie, and where known the same start time), in its synchronous form: the lock is taken in
+ * one synchronous critical section.
+ */
 export const holderAlive = (record: SentinelRecord): boolean => {
   if (record.hostname !== NodeOs.hostname()) return true // cannot check another host: assume alive
-  try {
-    process.kill(record.pid, 0)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false
-  }
-  if (record.startTime === null) return true
-  const now = processStartTime(record.pid)
-  return now === null || now === record.startTime
+  const startTicks = record.startTime === null ? null : Number(record.startTime)
+  return pidLivenessNow(record.pid, startTicks !== null && Number.isFinite(startTicks) ? startTicks : null) === "alive"
 }
 
 /** The store; see the module docs. */
@@ -155,10 +149,6 @@ export class BootstrapStore extends Context.Service<BootstrapStore, {
       return makeFileStore(NodePath.join(paths.stateDir, "bootstrap"))
     })
   )
-
-  /** In memory, for tests; `alive` decides whether a holder lives (default: pid is this process). */
-  static readonly layerTest = (alive: (record: SentinelRecord) => boolean = (r) => r.pid === process.pid) =>
-    Layer.sync(BootstrapStore, () => makeMemoryStore(alive))
 }
 
 const storeError = (path: string, what: string) => (error: unknown) => {
@@ -179,14 +169,11 @@ const readJson = <A>(path: string): A | null => {
   }
 }
 
-/** Writes `data` to `path` atomically (temp file in the same directory, then rename). */
-const writeAtomic = (path: string, data: string): void => {
-  const tmp = `${path}.${process.pid}.${NodeCrypto.randomBytes(4).toString("hex")}.tmp`
-  NodeFs.writeFileSync(tmp, data)
-  NodeFs.renameSync(tmp, path)
-}
+/** Writes `data` to `path` atomically: the stores' one helper (AtomicWrite), in its synchronous form (the lock is taken synchronously). */
+const writeAtomic = (path: string, data: string): void => writeFileAtomicSync(path, data, { mkdir: false, mode: 0o644 })
 
-const newRecord = (runtime: Runtime, nowMs: number): SentinelRecord => ({
+/** A new sentinel for this process (a fresh token); shared with the in-memory store of `@agentrun/core/testing`. */
+export const newRecord = (runtime: Runtime, nowMs: number): SentinelRecord => ({
   runtime,
   pid: process.pid,
   startTime: processStartTime(process.pid),
@@ -320,42 +307,5 @@ export const makeFileStore = (dir: string): BootstrapStore["Service"] => {
         }
         return null
       })
-  })
-}
-
-/** An in-memory store with the same semantics (for tests of Bootstrap's decisions). */
-export const makeMemoryStore = (alive: (record: SentinelRecord) => boolean): BootstrapStore["Service"] => {
-  const sentinels = new Map<Runtime, SentinelRecord>()
-  const cooldowns = new Map<Runtime, CooldownRecord>()
-  const telemetry: Array<TelemetryRecord> = []
-  return BootstrapStore.of({
-    dir: "<memory>",
-    acquire: (runtime, { nowMs, staleAfterMs }) =>
-      Effect.sync((): AcquireResult => {
-        const holder = sentinels.get(runtime)
-        if (holder !== undefined && alive(holder) && nowMs - holder.heartbeatMs <= staleAfterMs) {
-          return { _tag: "Held", holder, heartbeatAgeMs: nowMs - holder.heartbeatMs }
-        }
-        const mine = newRecord(runtime, nowMs)
-        sentinels.set(runtime, mine)
-        return { _tag: "Acquired", token: mine.token, takenOver: holder ?? null }
-      }),
-    heartbeat: (runtime, token, nowMs) =>
-      Effect.sync(() => {
-        const current = sentinels.get(runtime)
-        if (current?.token === token) sentinels.set(runtime, { ...current, heartbeatMs: nowMs })
-      }),
-    release: (runtime, token) =>
-      Effect.sync(() => {
-        if (sentinels.get(runtime)?.token === token) sentinels.delete(runtime)
-      }),
-    readSentinel: (runtime) => Effect.sync(() => sentinels.get(runtime) ?? null),
-    isAlive: (record) => Effect.sync(() => alive(record)),
-    readCooldown: (runtime) => Effect.sync(() => cooldowns.get(runtime) ?? null),
-    writeCooldown: (record) => Effect.sync(() => void cooldowns.set(record.runtime, record)),
-    clearCooldown: (runtime) => Effect.sync(() => void cooldowns.delete(runtime)),
-    appendTelemetry: (record) => Effect.sync(() => void telemetry.push(record)),
-    lastTelemetry: (runtime) =>
-      Effect.sync(() => [...telemetry].reverse().find((r) => runtime === undefined || r.runtime === runtime) ?? null)
   })
 }

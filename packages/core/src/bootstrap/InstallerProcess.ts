@@ -16,6 +16,7 @@ import * as Schema from "effect/Schema"
 import type * as Duration from "effect/Duration"
 import * as NodeChild from "node:child_process"
 import { type ExitStatus, fromNodeExit } from "../domain/ExitStatus.ts"
+import { ProcessControl } from "../procfs/ProcessControl.ts"
 
 /** What to run. */
 export interface InstallerSpec {
@@ -70,16 +71,6 @@ type Ended =
   | { readonly _tag: "exit"; readonly code: number | null; readonly signal: string | null }
   | { readonly _tag: "error"; readonly errno: string; readonly message: string }
 
-/** Sends `signal` to the child's process group (it is a group leader: spawned detached). */
-const killGroup = (pid: number | undefined, signal: NodeJS.Signals): void => {
-  if (pid === undefined) return
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // The group is already gone.
-  }
-}
-
 /** Runs {@link InstallerSpec}s; see the module docs. */
 export class InstallerProcess extends Context.Service<InstallerProcess, {
   /**
@@ -88,10 +79,10 @@ export class InstallerProcess extends Context.Service<InstallerProcess, {
    */
   run(spec: InstallerSpec): Effect.Effect<InstallerRun, InstallerSpawnError>
 }>()("agentrun/bootstrap/InstallerProcess") {
-  /** Real child processes, each in its own process group. */
-  static readonly layer = Layer.succeed(
+  /** Real child processes, each in its own process group, signalled through the real ProcessControl (provided here: a real child). */
+  static readonly layer: Layer.Layer<InstallerProcess> = Layer.effect(
     InstallerProcess,
-    InstallerProcess.of({
+    Effect.map(Effect.service(ProcessControl), (control) => InstallerProcess.of({
       run: (spec) =>
         Effect.gen(function*() {
           const started = yield* Clock.currentTimeMillis
@@ -127,10 +118,11 @@ export class InstallerProcess extends Context.Service<InstallerProcess, {
               })
           })
           const wait = Effect.promise(() => spawned.ended)
+          // The child is a group leader (spawned detached): its group is its pid. Gone already is fine.
+          const pid = spawned.child.pid
           const kill = Effect.sync(() => {
             state.sent = "SIGKILL"
-            killGroup(spawned.child.pid, "SIGKILL")
-          })
+          }).pipe(Effect.andThen(pid === undefined ? Effect.void : control.killGroup(pid, "SIGKILL").pipe(Effect.ignore)))
           let timedOut = false
           const ended = yield* wait.pipe(
             Effect.timeoutOrElse({
@@ -160,27 +152,6 @@ export class InstallerProcess extends Context.Service<InstallerProcess, {
             durationMs: Math.max(0, finished - started)
           }
         })
-    })
-  )
-
-  /**
-   * Scripted runs for tests: `handler` answers each spec (it may count calls or fail). Use
-   * {@link scriptedRun} to build answers.
-   */
-  static readonly layerTest = (handler: (spec: InstallerSpec) => Effect.Effect<InstallerRun, InstallerSpawnError>) =>
-    Layer.succeed(InstallerProcess, InstallerProcess.of({ run: handler }))
+    }))
+  ).pipe(Layer.provide(ProcessControl.layer))
 }
-
-/** An {@link InstallerRun} for tests: exit code (or signal name), stdout, stderr. */
-export const scriptedRun = (
-  end: { readonly exitCode: number } | { readonly signal: string },
-  stdout = "",
-  stderr = ""
-): InstallerRun => ({
-  status: "signal" in end ? fromNodeExit(null, end.signal) : fromNodeExit(end.exitCode, null),
-  stdout,
-  stderr,
-  sentSignal: null,
-  timedOut: false,
-  durationMs: 1
-})

@@ -8,10 +8,24 @@
  * ```json
  * { "watchdog": { "enabled": true, "stallTimeout": "15m", "startupTimeout": "2m",
  *                 "busyTimeout": "30m", "probeGrace": "10s" },
- *   "stop": { "interruptGrace": "10s", "terminateGrace": "20s" } }
+ *   "stop": { "interruptGrace": "10s", "terminateGrace": "20s" },
+ *   "backend": "k8s",
+ *   "kubernetes": { "context": "prod", "namespace": "agents", "image": "registry.example/agent:2.1.330",
+ *                   "cpu": "2", "memory": "4Gi", "serviceAccount": "agent", "apiKeySecret": "anthropic:api-key",
+ *                   "podEnv": { "ANTHROPIC_BASE_URL": "http://proxy:8080" }, "workspacePvc": "work",
+ *                   "nodeSelector": { "pool": "agents" },
+ *                   "tolerations": [{ "key": "agents", "operator": "Exists", "effect": "NoSchedule" }],
+ *                   "imagePullSecrets": ["regcred"], "labels": { "team": "a" }, "annotations": {},
+ *                   "ttlSecondsAfterFinished": 600 } }
  * ```
  *
+ * `backend` is what `run` uses without `--backend`; the `kubernetes` keys are the defaults of the
+ * `run --backend k8s` flags of the same names (node selector, tolerations, imagePullSecrets, labels,
+ * annotations and the TTL are set here only). Their values are checked where they are used (the
+ * CLI's KubernetesFlags.ts), with errors naming `<path> kubernetes.<key>`.
+ *
  * Durations are texts such as `90s`, `15m`, `2h` or numbers of seconds (see DurationText.ts).
+ * Unknown keys are ignored with a warning naming each one.
  *
  * @module
  */
@@ -36,8 +50,48 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
 
 const DurationValue = Schema.Union([Schema.String, Schema.Number])
 
-/** The config file's shape. Unknown keys are ignored. */
+const StringMap = Schema.Record(Schema.String, Schema.String)
+
+/** A toleration as the config file gives it: core/v1 Toleration's fields (`tolerationSeconds` in seconds). */
+export const TolerationConfig = Schema.Struct({
+  key: Schema.optional(Schema.String),
+  operator: Schema.optional(Schema.Literals(["Exists", "Equal"])),
+  value: Schema.optional(Schema.String),
+  effect: Schema.optional(Schema.Literals(["NoSchedule", "PreferNoSchedule", "NoExecute"])),
+  tolerationSeconds: Schema.optional(Schema.Int)
+})
+
+/**
+ * The config file's `kubernetes` section: defaults for `run --backend k8s` (the flags of the same
+ * names win) and the Pod settings that have no flag. Quantities, names and `apiKeySecret`
+ * (`NAME[:KEY]`) are texts as the flags take them.
+ */
+export const KubernetesConfig = Schema.Struct({
+  context: Schema.optional(Schema.String),
+  namespace: Schema.optional(Schema.String),
+  image: Schema.optional(Schema.String),
+  cpu: Schema.optional(Schema.String),
+  memory: Schema.optional(Schema.String),
+  serviceAccount: Schema.optional(Schema.String),
+  apiKeySecret: Schema.optional(Schema.String),
+  /** Environment of the Pod, name to value; `--pod-env` adds to it (and wins for the same name). */
+  podEnv: Schema.optional(StringMap),
+  workspacePvc: Schema.optional(Schema.String),
+  nodeSelector: Schema.optional(StringMap),
+  tolerations: Schema.optional(Schema.Array(TolerationConfig)),
+  imagePullSecrets: Schema.optional(Schema.Array(Schema.String)),
+  labels: Schema.optional(StringMap),
+  annotations: Schema.optional(StringMap),
+  /** Seconds a finished Job is kept (default 300). */
+  ttlSecondsAfterFinished: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+})
+export type KubernetesConfig = typeof KubernetesConfig.Type
+
+/** The config file's shape. Unknown keys are ignored (`load` warns of each: {@link unknownConfigKeys}). */
 export const ConfigFile = Schema.Struct({
+  /** The backend `run` uses without `--backend`: `local` (the default) or `k8s`. */
+  backend: Schema.optional(Schema.Literals(["local", "k8s"])),
+  kubernetes: Schema.optional(KubernetesConfig),
   watchdog: Schema.optional(Schema.Struct({
     enabled: Schema.optional(Schema.Boolean),
     stallTimeout: Schema.optional(DurationValue),
@@ -91,22 +145,34 @@ const msKey: Record<DurationKey, keyof WatchdogSettings> = {
 const nonEmpty = (value: string | undefined): string | undefined => (value === "" ? undefined : value)
 
 /**
+ * The shortest stall and startup timeouts, in milliseconds: the watchdog looks at /proc once a
+ * second (`sampleIntervalMs`), so a shorter limit could only be met a second late.
+ */
+export const minimumWatchdogTimeoutMs = 1000
+
+/**
  * The first set one of `candidates` (value and where it came from, in precedence order) as
  * milliseconds, or none when none is set. Fails with {@link ConfigError} naming that source when
- * it is not a duration, or is 0 where 0 is not allowed (`examples` go into the message).
+ * it is not a duration, is 0 where 0 is not allowed, or is below `minimumMs` (other than a
+ * permitted 0); `examples` go into the message.
  */
 const firstDuration = (
   candidates: ReadonlyArray<readonly [value: string | number | undefined, source: string]>,
   zeroAllowed: boolean,
-  examples: string
+  examples: string,
+  minimumMs = 0
 ): Effect.Effect<Option.Option<number>, ConfigError> =>
   Effect.gen(function*() {
     const found = candidates.find(([value]) => value !== undefined)
     if (found === undefined) return Option.none()
     const [value, source] = found
     const ms = parseDurationText(value!)
-    if (ms === null || (ms === 0 && !zeroAllowed)) {
-      return yield* new ConfigError({ message: `${source}: "${value}" is not a duration (examples: ${examples}).`, source, retryable: false })
+    const refuse = (why: string) =>
+      new ConfigError({ message: `${source}: "${value}" is not a duration${why} (examples: ${examples}).`, source, retryable: false })
+    if (ms === null) return yield* refuse("")
+    if (ms === 0 && !zeroAllowed) return yield* refuse(" agentrun can use: it must be above 0")
+    if (ms !== 0 && ms < minimumMs) {
+      return yield* refuse(` agentrun can use: it must be at least ${minimumMs / 1000}s (the watchdog looks once a second)`)
     }
     return Option.some(ms)
   })
@@ -147,7 +213,7 @@ export const resolveWatchdog = (
         [Option.getOrUndefined(flagText[key]), `flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`],
         [nonEmpty(env[watchdogEnv[key]]), `env ${watchdogEnv[key]}`],
         [file.watchdog?.[key], `${filePath} watchdog.${key}`]
-      ], zeroAllowed, `90s, 15m, 2h${zeroAllowed ? "; 0 disables" : ""}`)
+      ], zeroAllowed, `90s, 15m, 2h${zeroAllowed ? "; 0 disables" : ""}`, key === "probeGrace" ? 0 : minimumWatchdogTimeoutMs)
       if (Option.isSome(ms)) settings[msKey[key]] = ms.value
     }
     return settings
@@ -182,6 +248,62 @@ export const resolveStopGrace = (
 
 const decodeFile = Schema.decodeUnknownEffect(Schema.fromJsonString(ConfigFile))
 
+/** The keys {@link ConfigFile} knows, by section; `null`: a key with a value of its own, not a section. */
+const knownKeys: Readonly<Record<string, ReadonlyArray<string> | null>> = {
+  watchdog: ["enabled", "stallTimeout", "startupTimeout", "busyTimeout", "probeGrace"],
+  stop: ["interruptGrace", "terminateGrace"],
+  backend: null,
+  kubernetes: [
+    "context",
+    "namespace",
+    "image",
+    "cpu",
+    "memory",
+    "serviceAccount",
+    "apiKeySecret",
+    "podEnv",
+    "workspacePvc",
+    "nodeSelector",
+    "tolerations",
+    "imagePullSecrets",
+    "labels",
+    "annotations",
+    "ttlSecondsAfterFinished"
+  ]
+}
+
+/** The keys a toleration in `kubernetes.tolerations` may have. */
+const tolerationKeys: ReadonlyArray<string> = ["key", "operator", "value", "effect", "tolerationSeconds"]
+
+/**
+ * The keys of a config file's JSON that agentrun does not know (`watchdog.stalTimeout`,
+ * `watchdogs`, `kubernetes.tolerations[0].efect`), in file order: a misspelt key would otherwise
+ * be ignored without a word. The contents of the maps (`nodeSelector`, `labels`, `podEnv`...) are
+ * the user's own keys, never unknown.
+ */
+export const unknownConfigKeys = (json: unknown): ReadonlyArray<string> => {
+  if (!isObject(json)) return []
+  const unknown: Array<string> = []
+  for (const [section, value] of Object.entries(json)) {
+    const keys = knownKeys[section]
+    if (keys === undefined) {
+      unknown.push(section)
+    } else if (keys !== null && isObject(value)) {
+      for (const key of Object.keys(value)) if (!keys.includes(key)) unknown.push(`${section}.${key}`)
+    }
+  }
+  const tolerations = isObject(json) && isObject(json["kubernetes"]) ? json["kubernetes"]["tolerations"] : undefined
+  if (Array.isArray(tolerations)) {
+    tolerations.forEach((t, i) => {
+      if (isObject(t)) for (const key of Object.keys(t)) if (!tolerationKeys.includes(key)) unknown.push(`kubernetes.tolerations[${i}].${key}`)
+    })
+  }
+  return unknown
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
 /** Reads the config file. */
 export class AgentrunConfig extends Context.Service<AgentrunConfig, {
   /** The config file's path and contents (empty when the file does not exist). Fails on unreadable or invalid JSON. */
@@ -199,6 +321,9 @@ export class AgentrunConfig extends Context.Service<AgentrunConfig, {
         const file = yield* decodeFile(text).pipe(
           Effect.mapError((e) => new ConfigError({ message: `${path} is not a valid agentrun config: ${e.message}`, source: path, retryable: false }))
         )
+        for (const key of unknownConfigKeys(JSON.parse(text))) {
+          yield* Effect.logWarning(`${path}: unknown key "${key}" (ignored)`)
+        }
         return { path, file }
       })
   }))

@@ -4,7 +4,8 @@
  *
  * Families map to agentrun's exit codes (see {@link exitCodeFor} in RunOutcome.ts):
  * `agent` (the agent reported the failure), `process` (the process or the machine),
- * `deadline`, `cancelled`, `hang`.
+ * `deadline`, `cancelled`, `hang`, `cluster` (Kubernetes itself: the image, scheduling, the node, the
+ * API; exit 3 like `process`, `ConcurrentRunBlocked` 75).
  *
  * Which class applies is decided by the pure verdict (Verdict.ts); these classes only hold facts.
  *
@@ -12,10 +13,11 @@
  */
 import * as Schema from "effect/Schema"
 import { SignalDeath } from "./ExitStatus.ts"
+import { ClusterCondition, ContainerTermination, PodRef, TranscriptSoFar } from "./ClusterEvidence.ts"
 import { ApiRetry, ProcessEnd, ResultFacts, StopReport } from "./Evidence.ts"
 
 /** The families of outcomes, in the order of the README's exit-code table. */
-export const Families = ["success", "agent", "process", "deadline", "hang", "cancelled"] as const
+export const Families = ["success", "agent", "process", "deadline", "hang", "cancelled", "cluster"] as const
 export type Family = (typeof Families)[number]
 
 const fields = <F extends Family, E extends Schema.Top>(family: F, evidence: E) => ({
@@ -168,10 +170,21 @@ export class KilledBySignal extends Schema.TaggedError<KilledBySignal>()("Killed
   process: ProcessEnd
 }))) {}
 
-/** The kernel OOM-killed claude: it died by SIGKILL while the cgroup's `memory.events` `oom_kill` count rose. */
+/**
+ * The kernel OOM-killed claude: locally, it died by SIGKILL while the cgroup's `memory.events`
+ * `oom_kill` count rose; in a Pod, the kubelet reported the container terminated with reason
+ * `OOMKilled` (`pod`; the counts are then null).
+ */
 export class OutOfMemory extends Schema.TaggedError<OutOfMemory>()("OutOfMemory", fields("process", Schema.Struct({
-  oomKillsBefore: Schema.Number,
-  oomKillsAfter: Schema.Number,
+  oomKillsBefore: Schema.NullOr(Schema.Number),
+  oomKillsAfter: Schema.NullOr(Schema.Number),
+  /** On a cluster: the container's termination, its memory limit, and the node's `OOMKilling` event message when there was one. */
+  pod: Schema.optional(Schema.Struct({
+    ref: PodRef,
+    termination: ContainerTermination,
+    memoryLimit: Schema.NullOr(Schema.String),
+    nodeEvent: Schema.NullOr(Schema.String)
+  })),
   process: ProcessEnd
 }))) {}
 
@@ -197,6 +210,29 @@ export class Interrupted extends Schema.TaggedError<Interrupted>()("Interrupted"
   reason: Schema.Literals(["supervisor-gone", "pid-reused"])
 }))) {}
 
+/** The store's error, as evidence (RunStoreError's fields). */
+export const StoreErrorFacts = Schema.Struct({
+  message: Schema.String,
+  operation: Schema.String,
+  path: Schema.String,
+  code: Schema.NullOr(Schema.String)
+})
+export type StoreErrorFacts = typeof StoreErrorFacts.Type
+
+/**
+ * agentrun could not go on supervising the run, so it stopped the agent (the stop sequence) and
+ * ended the run: the run store failed to write the record (`store-write-failed`), or a bug in
+ * agentrun (`defect`, its message). Says nothing about the agent's own work.
+ */
+export class SupervisionFailed extends Schema.TaggedError<SupervisionFailed>()("SupervisionFailed", fields("process", Schema.Struct({
+  reason: Schema.Literals(["store-write-failed", "defect"]),
+  storeError: Schema.NullOr(StoreErrorFacts),
+  defect: Schema.NullOr(Schema.String),
+  /** How the agent was stopped; null when it had already exited or never started. */
+  stop: Schema.NullOr(StopReport),
+  process: Schema.NullOr(ProcessEnd)
+}))) {}
+
 /** No usable agent runtime, and the bootstrap could not provide one. */
 export class RuntimeUnavailable extends Schema.TaggedError<RuntimeUnavailable>()("RuntimeUnavailable", fields("process", Schema.Struct({
   runtime: Schema.String,
@@ -209,6 +245,8 @@ export class RuntimeUnavailable extends Schema.TaggedError<RuntimeUnavailable>()
 /** agentrun's `--timeout` expired and the run was stopped. */
 export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>()("DeadlineExceeded", fields("deadline", Schema.Struct({
   deadline: DeadlineFacts,
+  /** On a cluster: the Job's condition that ended it (reason `DeadlineExceeded`, from `activeDeadlineSeconds`). */
+  jobCondition: Schema.optional(ClusterCondition),
   assistantMessages: Schema.Number,
   process: ProcessEnd
 }))) {}
@@ -217,9 +255,16 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>()("De
 export class Cancelled extends Schema.TaggedError<Cancelled>()("Cancelled", fields("cancelled", Schema.Struct({
   /** The signal agentrun received (`SIGINT`, `SIGTERM`, `SIGHUP`), or null for a cancel request. */
   signal: Schema.NullOr(Schema.String),
-  by: Schema.Literals(["signal", "cancel-command"]),
+  /**
+   * `signal`: agentrun received it; `cancel-command`: `agentrun cancel` (or a host) asked;
+   * `shutdown`: the host supervising the run shut down (its backend's scope closed: CLI exit,
+   * an extension host's deactivate) and stopped the agent on its way out.
+   */
+  by: Schema.Literals(["signal", "cancel-command", "shutdown"]),
   stop: Schema.NullOr(StopReport),
-  process: Schema.NullOr(ProcessEnd)
+  process: Schema.NullOr(ProcessEnd),
+  /** claude's `result` when it wrote one while stopping (on a cluster: its cost and session after the Job's deletion). */
+  result: Schema.optional(ResultFacts)
 }))) {}
 
 // ---------------------------------------------------------------- hang (exit 5)
@@ -295,6 +340,117 @@ export class HangBusy extends Schema.TaggedError<HangBusy>()("HangBusy", fields(
   process: ProcessEnd
 }))) {}
 
+// ---------------------------------------------------------------- cluster (exit 3; ConcurrentRunBlocked 75)
+
+/** The container's image could not be pulled (`ErrImagePull`, `ImagePullBackOff` past the pull timeout; `InvalidImageName`, `ErrImageNeverPull` at once). */
+export class ImagePullFailed extends Schema.TaggedError<ImagePullFailed>()("ImagePullFailed", fields("cluster", Schema.Struct({
+  ref: PodRef,
+  image: Schema.String,
+  /** The container's `state.waiting.reason`. */
+  reason: Schema.String,
+  /** The kubelet's `state.waiting.message`. */
+  message: Schema.NullOr(Schema.String),
+  /** The last `Failed` Event's message for the Pod (the registry's answer), if any. */
+  eventMessage: Schema.NullOr(Schema.String),
+  /** Milliseconds agentrun waited since the Pod was scheduled; the limit (null when the reason is permanent). */
+  waitedMs: Schema.Number,
+  pullTimeoutMs: Schema.NullOr(Schema.Number)
+}))) {}
+
+/** The scheduler found no node for the Pod (`PodScheduled=False`, reason `Unschedulable`) within the schedule timeout. */
+export class PodUnschedulable extends Schema.TaggedError<PodUnschedulable>()("PodUnschedulable", fields("cluster", Schema.Struct({
+  ref: PodRef,
+  /** The scheduler's condition message (`0/3 nodes are available: 3 Insufficient memory. ...`). */
+  message: Schema.NullOr(Schema.String),
+  /** The last `FailedScheduling` Event's message, if any. */
+  eventMessage: Schema.NullOr(Schema.String),
+  waitedMs: Schema.Number,
+  scheduleTimeoutMs: Schema.Number
+}))) {}
+
+/** The kubelet could not build the container's configuration (`CreateContainerConfigError`, e.g. `secret "x" not found`). Immediate. */
+export class ContainerConfigError extends Schema.TaggedError<ContainerConfigError>()("ContainerConfigError", fields("cluster", Schema.Struct({
+  ref: PodRef,
+  reason: Schema.String,
+  message: Schema.NullOr(Schema.String)
+}))) {}
+
+/** The runtime could not create or start the container (`CreateContainerError`, `RunContainerError`, terminated `StartError`). */
+export class ContainerStartFailed extends Schema.TaggedError<ContainerStartFailed>()("ContainerStartFailed", fields("cluster", Schema.Struct({
+  ref: PodRef,
+  reason: Schema.String,
+  message: Schema.NullOr(Schema.String),
+  /** The exit code of a terminated `StartError` (128 with containerd), else null. */
+  exitCode: Schema.NullOr(Schema.Number)
+}))) {}
+
+const disruptionEvidence = Schema.Struct({
+  ref: PodRef,
+  /** The `DisruptionTarget` condition (`EvictionByEvictionAPI`, `PreemptionByScheduler`, `DeletionByTaintManager`, `DeletionByPodGC`, `TerminationByKubelet`), when set. */
+  condition: Schema.NullOr(ClusterCondition),
+  /** The Pod's `status.reason` and `status.message` (`Evicted`: `The node was low on resource: memory. ...`). */
+  podReason: Schema.NullOr(Schema.String),
+  podMessage: Schema.NullOr(Schema.String),
+  transcript: TranscriptSoFar,
+  termination: Schema.NullOr(ContainerTermination)
+})
+
+/** The Pod was evicted: the Eviction API (a drain), or the kubelet under node pressure. */
+export class PodEvicted extends Schema.TaggedError<PodEvicted>()("PodEvicted", fields("cluster", disruptionEvidence)) {}
+
+/** The scheduler preempted the Pod for one of higher priority. */
+export class PodPreempted extends Schema.TaggedError<PodPreempted>()("PodPreempted", fields("cluster", disruptionEvidence)) {}
+
+/** The Pod's node went away: the taint manager (node not ready/unreachable), the Pod GC of a deleted node, or a node shutdown. */
+export class NodeLost extends Schema.TaggedError<NodeLost>()("NodeLost", fields("cluster", disruptionEvidence)) {}
+
+/** The run's Job (or its Pod) was deleted by someone other than agentrun. */
+export class JobDeletedExternally extends Schema.TaggedError<JobDeletedExternally>()("JobDeletedExternally", fields("cluster", Schema.Struct({
+  ref: PodRef,
+  /** What was deleted: the Job, or only its Pod (then the Job failed for want of it). */
+  deleted: Schema.Literals(["Job", "Pod"]),
+  /** How agentrun saw it: a watch `DELETED` event, a 404 on a read or relist, a `deletionTimestamp` it had not set. */
+  seenVia: Schema.Literals(["watch-deleted", "not-found", "deletion-timestamp"]),
+  /** The Job's conditions as last seen before it went. */
+  lastConditions: Schema.Array(ClusterCondition),
+  /** Milliseconds from the container's start (Running) to the deletion being seen; null if it never ran. */
+  msSinceRunning: Schema.NullOr(Schema.Number),
+  transcript: TranscriptSoFar
+}))) {}
+
+/** The Kubernetes API could not be reached (connection refused or reset, DNS, TLS, timeouts, 5xx past the retries). Retryable. */
+export class ClusterUnreachable extends Schema.TaggedError<ClusterUnreachable>()("ClusterUnreachable", fields("cluster", Schema.Struct({
+  /** The API server URL from the kubeconfig, and the context used. */
+  server: Schema.NullOr(Schema.String),
+  context: Schema.NullOr(Schema.String),
+  /** What agentrun was doing (`create Job`, `watch Pods`, ...). */
+  operation: Schema.String,
+  /** The error code (`ECONNREFUSED`, `ETIMEDOUT`) or the HTTP status, and the error's own words. */
+  code: Schema.NullOr(Schema.String),
+  detail: Schema.String
+}))) {}
+
+/** The API refused an operation (403): names the verb, resource and namespace the RBAC is missing. */
+export class ClusterForbidden extends Schema.TaggedError<ClusterForbidden>()("ClusterForbidden", fields("cluster", Schema.Struct({
+  verb: Schema.String,
+  /** `jobs`, `pods/log`, `leases.coordination.k8s.io`, ... */
+  resource: Schema.String,
+  namespace: Schema.NullOr(Schema.String),
+  /** The API's Status message (`jobs.batch is forbidden: User "x" cannot create resource ...`). */
+  detail: Schema.NullOr(Schema.String)
+}))) {}
+
+/** Another run of the same agent holds its Lease (a different task, or a live Job): this one was not started. Exit 75. */
+export class ConcurrentRunBlocked extends Schema.TaggedError<ConcurrentRunBlocked>()("ConcurrentRunBlocked", fields("cluster", Schema.Struct({
+  agentId: Schema.String,
+  namespace: Schema.String,
+  lease: Schema.String,
+  /** The holder's run id and Job, as the Lease names them (null when the Lease did not say). */
+  holderRunId: Schema.NullOr(Schema.String),
+  holderJob: Schema.NullOr(Schema.String),
+  holderTaskId: Schema.NullOr(Schema.String)
+}))) {}
+
 /** Every failure class. */
 export const RunFailure = Schema.Union([
   AgentError,
@@ -314,11 +470,23 @@ export const RunFailure = Schema.Union([
   UnparseableOutput,
   ExitedNonZero,
   Interrupted,
+  SupervisionFailed,
   RuntimeUnavailable,
   DeadlineExceeded,
   Cancelled,
   HangInterruptible,
   HangUnresponsive,
-  HangBusy
+  HangBusy,
+  ImagePullFailed,
+  PodUnschedulable,
+  ContainerConfigError,
+  ContainerStartFailed,
+  PodEvicted,
+  PodPreempted,
+  NodeLost,
+  JobDeletedExternally,
+  ClusterUnreachable,
+  ClusterForbidden,
+  ConcurrentRunBlocked
 ])
 export type RunFailure = typeof RunFailure.Type

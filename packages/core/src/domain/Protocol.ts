@@ -67,6 +67,21 @@ export const SystemApiRetry = Schema.Struct({
 })
 export type SystemApiRetry = typeof SystemApiRetry.Type
 
+/**
+ * `{"type":"system","subtype":"permission_denied",...}`: claude refused a tool call (no
+ * `--allowedTools` / `--permission-mode` allowing it); `message` is its reason, which the model
+ * also gets as the tool's (error) result.
+ */
+export const SystemPermissionDenied = Schema.Struct({
+  type: Schema.Literal("system"),
+  subtype: Schema.Literal("permission_denied"),
+  tool_name: optionalString,
+  tool_use_id: optionalString,
+  message: optionalString,
+  session_id: optionalString
+})
+export type SystemPermissionDenied = typeof SystemPermissionDenied.Type
+
 /** Any other `system` line (hooks, compaction, status...). */
 export const SystemOther = Schema.Struct({
   type: Schema.Literal("system"),
@@ -112,6 +127,14 @@ export const UserEvent = Schema.Struct({
 })
 export type UserEvent = typeof UserEvent.Type
 
+/** One entry of the `result` line's `permission_denials`: a tool call claude refused during the run. */
+export const PermissionDenialEntry = Schema.Struct({
+  tool_name: optionalString,
+  tool_use_id: optionalString,
+  tool_input: Schema.optional(Schema.Unknown)
+})
+export type PermissionDenialEntry = typeof PermissionDenialEntry.Type
+
 /**
  * `{"type":"result",...}`: the final line of a run. `subtype` is `success` or an `error_*`
  * (`error_max_turns`, `error_during_execution`, `error_max_budget_usd`, ...). `is_error: true`
@@ -139,7 +162,9 @@ export const ResultEvent = Schema.Struct({
   total_cost_usd: lenient(Schema.Number),
   usage: lenient(Usage),
   modelUsage: lenient(Schema.Record(Schema.String, Schema.Unknown)),
-  session_id: lenient(Schema.String)
+  session_id: lenient(Schema.String),
+  /** The tool calls claude refused (claude 2.1.330 writes `[]` when none were). */
+  permission_denials: lenient(Schema.Array(PermissionDenialEntry))
 })
 export type ResultEvent = typeof ResultEvent.Type
 
@@ -154,6 +179,7 @@ export const StreamEvent = Schema.Union([
   UserEvent,
   SystemInit,
   SystemApiRetry,
+  SystemPermissionDenied,
   SystemOther,
   OtherEvent
 ])
@@ -216,5 +242,171 @@ export const isResult = (e: StreamEvent): e is ResultEvent => e.type === "result
 export const isAssistant = (e: StreamEvent): e is AssistantEvent => e.type === "assistant" && "message" in e
 export const isSystemInit = (e: StreamEvent): e is SystemInit =>
   e.type === "system" && (e as SystemOther).subtype === "init"
+export const isPermissionDenied = (e: StreamEvent): e is SystemPermissionDenied =>
+  e.type === "system" && (e as SystemOther).subtype === "permission_denied"
 export const isApiRetry = (e: StreamEvent): e is SystemApiRetry =>
   e.type === "system" && (e as SystemOther).subtype === "api_retry"
+
+// ---------------------------------------------------------------------------------------------
+// The transcript: every line decoded for reading (`agentrun logs`, the extension's output view).
+// Apart from `decodeLine` because the ingest decodes every line a run writes (`pnpm bench`) and
+// reads only what verdicts need; tool inputs and results are decoded here, once per line read.
+
+/** A part of a tool result's content: text, or something else (an image) named by its type. */
+const ToolResultPart = Schema.Struct({ type: Schema.String, text: Schema.optional(Schema.String) })
+
+/** A content block of an assistant or user message, with what a reader of the transcript sees. */
+const TranscriptBlock = Schema.Struct({
+  type: Schema.String,
+  text: Schema.optional(Schema.String),
+  thinking: Schema.optional(Schema.String),
+  id: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
+  input: Schema.optional(Schema.Unknown),
+  tool_use_id: Schema.optional(Schema.String),
+  content: lenient(Schema.Union([Schema.String, Schema.Array(ToolResultPart)])),
+  is_error: lenient(Schema.Boolean)
+})
+
+const TranscriptMessageLine = Schema.Struct({
+  type: Schema.Literals(["assistant", "user"]),
+  message: Schema.Struct({ content: lenient(Schema.Union([Schema.String, Schema.Array(TranscriptBlock)])) }),
+  error: optionalString,
+  parent_tool_use_id: optionalString
+})
+
+const TranscriptStreamLine = Schema.Union([
+  ResultEvent,
+  TranscriptMessageLine,
+  SystemInit,
+  SystemApiRetry,
+  SystemPermissionDenied,
+  SystemOther,
+  OtherEvent
+])
+const decodeTranscriptStreamLine = Schema.decodeUnknownOption(TranscriptStreamLine)
+
+/** A block of an assistant message: text, a tool call (its `input` as claude sent it), thinking, or another type. */
+export type AssistantBlock =
+  | { readonly _tag: "Text"; readonly text: string }
+  | { readonly _tag: "ToolUse"; readonly id: string | null; readonly name: string; readonly input: unknown }
+  | { readonly _tag: "Thinking"; readonly text: string }
+  | { readonly _tag: "OtherBlock"; readonly type: string }
+
+/**
+ * A block of a user message: the result of a tool call (`content` its text; parts that are not
+ * text, such as images, as `[image]`), or text.
+ */
+export type UserBlock =
+  | { readonly _tag: "ToolResult"; readonly toolUseId: string | null; readonly content: string; readonly isError: boolean }
+  | { readonly _tag: "Text"; readonly text: string }
+  | { readonly _tag: "OtherBlock"; readonly type: string }
+
+/**
+ * One stream-json line of a transcript, decoded for a reader. `Unparseable` keeps a line that is
+ * not a stream-json object as it was stored; `Other` is a well-formed line of a type (or a
+ * `system` subtype) not modelled here. `parentToolUseId` is set on a subagent's messages.
+ */
+export type TranscriptEntry =
+  | {
+    readonly _tag: "Init"
+    readonly sessionId: string | null
+    readonly model: string | null
+    readonly cwd: string | null
+    readonly claudeCodeVersion: string | null
+    readonly permissionMode: string | null
+  }
+  | { readonly _tag: "Assistant"; readonly blocks: ReadonlyArray<AssistantBlock>; readonly error: string | null; readonly parentToolUseId: string | null }
+  | { readonly _tag: "User"; readonly blocks: ReadonlyArray<UserBlock>; readonly parentToolUseId: string | null }
+  | {
+    readonly _tag: "ApiRetry"
+    readonly attempt: number | null
+    readonly maxRetries: number | null
+    /** The HTTP status; null for a connection error. */
+    readonly errorStatus: number | null
+    readonly error: string | null
+    /** Milliseconds until the next attempt. */
+    readonly retryDelayMs: number | null
+  }
+  | { readonly _tag: "PermissionDenied"; readonly toolName: string | null; readonly toolUseId: string | null; readonly message: string | null }
+  | { readonly _tag: "Result"; readonly result: ResultEvent }
+  | { readonly _tag: "System"; readonly subtype: string }
+  | { readonly _tag: "Other"; readonly type: string }
+  | { readonly _tag: "Unparseable"; readonly reason: string; readonly line: string }
+
+const orNull = <A>(a: A | null | undefined): A | null => a ?? null
+
+const toolResultText = (content: string | ReadonlyArray<{ readonly type: string; readonly text?: string | undefined }> | null | undefined): string =>
+  typeof content === "string"
+    ? content
+    : (content ?? []).map((part) => part.type === "text" ? part.text ?? "" : `[${part.type}]`).join("\n")
+
+type TranscriptBlockValue = typeof TranscriptBlock.Type
+const blocksOf = (content: string | ReadonlyArray<TranscriptBlockValue> | null | undefined): ReadonlyArray<TranscriptBlockValue> =>
+  typeof content === "string" ? [{ type: "text", text: content }] : content ?? []
+
+const assistantBlock = (b: TranscriptBlockValue): AssistantBlock => {
+  if (b.type === "text" && b.text !== undefined) return { _tag: "Text", text: b.text }
+  if (b.type === "tool_use" && b.name !== undefined) return { _tag: "ToolUse", id: orNull(b.id), name: b.name, input: b.input ?? {} }
+  if (b.type === "thinking" && b.thinking !== undefined) return { _tag: "Thinking", text: b.thinking }
+  return { _tag: "OtherBlock", type: b.type }
+}
+
+const userBlock = (b: TranscriptBlockValue): UserBlock => {
+  if (b.type === "tool_result") return { _tag: "ToolResult", toolUseId: orNull(b.tool_use_id), content: toolResultText(b.content), isError: b.is_error === true }
+  if (b.type === "text" && b.text !== undefined) return { _tag: "Text", text: b.text }
+  return { _tag: "OtherBlock", type: b.type }
+}
+
+/**
+ * Decodes one stored stream-json line for reading. Never throws: a line that is not a
+ * stream-json object is `Unparseable` (with {@link decodeLine}'s reason), kept whole.
+ */
+export const decodeTranscriptLine = (line: string): TranscriptEntry => {
+  if (line.charCodeAt(0) !== 123) return { _tag: "Unparseable", reason: "not a JSON object", line }
+  const parsed = parseJson(line)
+  if (parsed === notJson) return { _tag: "Unparseable", reason: "not JSON", line }
+  const decoded = decodeTranscriptStreamLine(parsed)
+  if (Option.isNone(decoded)) return { _tag: "Unparseable", reason: "JSON object without a string `type`", line }
+  const e = decoded.value
+  switch (e.type) {
+    case "result":
+      return "subtype" in e && isResult(e as StreamEvent) ? { _tag: "Result", result: e as ResultEvent } : { _tag: "Other", type: e.type }
+    case "assistant":
+    case "user": {
+      if (!("message" in e)) return { _tag: "Other", type: e.type }
+      const m = e as typeof TranscriptMessageLine.Type
+      const blocks = blocksOf(m.message.content)
+      return m.type === "assistant"
+        ? { _tag: "Assistant", blocks: blocks.map(assistantBlock), error: orNull(m.error), parentToolUseId: orNull(m.parent_tool_use_id) }
+        : { _tag: "User", blocks: blocks.map(userBlock), parentToolUseId: orNull(m.parent_tool_use_id) }
+    }
+    case "system": {
+      const s = e as SystemOther
+      if (isSystemInit(s)) {
+        return {
+          _tag: "Init",
+          sessionId: orNull(s.session_id),
+          model: orNull(s.model),
+          cwd: orNull(s.cwd),
+          claudeCodeVersion: orNull(s.claude_code_version),
+          permissionMode: orNull(s.permissionMode)
+        }
+      }
+      if (isApiRetry(s)) {
+        return {
+          _tag: "ApiRetry",
+          attempt: orNull(s.attempt),
+          maxRetries: orNull(s.max_retries),
+          errorStatus: orNull(s.error_status),
+          error: orNull(s.error),
+          retryDelayMs: orNull(s.retry_delay_ms)
+        }
+      }
+      if (isPermissionDenied(s)) return { _tag: "PermissionDenied", toolName: orNull(s.tool_name), toolUseId: orNull(s.tool_use_id), message: orNull(s.message) }
+      return "subtype" in s ? { _tag: "System", subtype: s.subtype } : { _tag: "Other", type: e.type }
+    }
+    default:
+      return { _tag: "Other", type: e.type }
+  }
+}

@@ -6,7 +6,7 @@
  * @module
  */
 import * as Schema from "effect/Schema"
-import { ProcessEnd } from "./Evidence.ts"
+import { PermissionDenial, ProcessEnd } from "./Evidence.ts"
 import { type Family, RunFailure } from "./Failures.ts"
 import { Usage } from "./Protocol.ts"
 
@@ -28,6 +28,11 @@ export class Succeeded extends Schema.TaggedClass<Succeeded>()("Succeeded", {
      * deadline or hang detection stopped it: the work was done (absent otherwise).
      */
     stoppedAfterResult: Schema.optional(Schema.Literals(["deadline", "hang"])),
+    /**
+     * The tool calls claude refused during the run (absent when none were). The run is still a
+     * success: claude said so, and the model was told of each refusal (README, "Verdicts").
+     */
+    permissionDenials: Schema.optional(Schema.Array(PermissionDenial)),
     process: ProcessEnd
   })
 }) {}
@@ -39,11 +44,14 @@ export type RunOutcome = typeof RunOutcome.Type
 /**
  * agentrun's process exit code for an outcome (README, "Exit codes"): 0 success; 1 agent; 3 process;
  * 4 deadline; 5 hang; 130 cancelled by SIGINT or by `agentrun cancel`, 143 cancelled by SIGTERM,
- * 129 by SIGHUP (shell convention 128+n).
+ * 129 by SIGHUP (shell convention 128+n); 3 cluster, except `ConcurrentRunBlocked`: 75
+ * (sysexits(3) EX_TEMPFAIL: try again later, like a bootstrap skipped for now).
  */
-export const exitCodeFor = (outcome: RunOutcome): number => {
+export const exitCodeFor = (outcome: RunOutcome | { readonly _tag: "UnknownOutcome"; readonly family: string }): number => {
+  if (outcome._tag === "ConcurrentRunBlocked") return concurrentRunBlockedExitCode
   if (outcome._tag === "Cancelled") return outcome.evidence.signal === "SIGTERM" ? 143 : outcome.evidence.signal === "SIGHUP" ? 129 : 130
-  return familyExitCodes[outcome.family]
+  // An outcome a newer agentrun recorded (StoredOutcome's UnknownOutcome): its family's code, 1 for a family unknown here.
+  return (familyExitCodes as Record<string, number | undefined>)[outcome.family] ?? familyExitCodes.agent
 }
 
 /** Exit code per family. `cancelled` is 130 unless the signal was SIGTERM (143) or SIGHUP (129). */
@@ -53,8 +61,12 @@ export const familyExitCodes: Record<Family, number> = {
   process: 3,
   deadline: 4,
   hang: 5,
-  cancelled: 130
+  cancelled: 130,
+  cluster: 3
 }
+
+/** The exit code of `ConcurrentRunBlocked` (EX_TEMPFAIL). */
+export const concurrentRunBlockedExitCode = 75
 
 /** The JSON shape of an outcome (what `run --json` prints under `outcome`). */
 export const outcomeJson = (outcome: RunOutcome) => Schema.encodeSync(RunOutcome)(outcome)

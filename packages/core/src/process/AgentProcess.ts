@@ -20,8 +20,12 @@ import * as NodeFs from "node:fs"
 import { PassThrough } from "node:stream"
 import { type ExitStatus, fromNodeExit } from "../domain/ExitStatus.ts"
 import { SpawnFailureReason } from "../domain/Failures.ts"
+import { ProcessControl, type ProcessControlShape } from "../procfs/ProcessControl.ts"
+import { ProcessTable, type ProcessTableShape } from "../procfs/ProcessTable.ts"
 import { checkExecutable } from "./Executable.ts"
 import { defaultMaxLineBytes, type LineBatch, LineSplitter } from "./LineSplitter.ts"
+import { killRunTree } from "./RunTree.ts"
+import type { StopDelivery, StopTarget } from "./StopTarget.ts"
 
 /** What to start. */
 export interface AgentCommand {
@@ -49,8 +53,12 @@ export class AgentSpawnError extends Schema.TaggedError<AgentSpawnError>()("Agen
 /** Signal names this boundary sends. */
 export type StopSignal = "SIGINT" | "SIGTERM" | "SIGKILL" | "SIGSTOP" | "SIGCONT"
 
-/** A running agent. Its streams can each be consumed once. */
-export interface AgentHandle {
+/**
+ * A running agent. Its streams can each be consumed once. A {@link StopTarget}: `interrupt` is
+ * SIGINT to its pid, `terminate` SIGTERM to its process group, `kill` SIGKILL to each process of
+ * its tree (see RunTree.ts).
+ */
+export interface AgentHandle extends StopTarget<ExitStatus> {
   readonly pid: number
   /**
    * The file agentrun executed: the command found on PATH, a claude-code npm/pnpm shim resolved
@@ -78,19 +86,42 @@ export interface AgentHandle {
 export class AgentProcess extends Context.Service<AgentProcess, {
   readonly spawn: (command: AgentCommand) => Effect.Effect<AgentHandle, AgentSpawnError, Scope.Scope>
 }>()("agentrun/AgentProcess") {
-  /** Real processes via node:child_process. */
-  static readonly layer = Layer.succeed(AgentProcess, AgentProcess.of({ spawn: (command) => spawnNode(command) }))
+  /**
+   * Real processes via node:child_process, signalled through the real ProcessControl (and their
+   * tree found in the real ProcessTable), which the layer provides itself: a real child must
+   * never be signalled through a test double.
+   */
+  static readonly layer: Layer.Layer<AgentProcess> = Layer.effect(
+    AgentProcess,
+    Effect.gen(function*() {
+      const table = yield* ProcessTable
+      const control = yield* ProcessControl
+      return AgentProcess.of({ spawn: (command) => spawnNode(table, control, command) })
+    })
+  ).pipe(Layer.provide(ProcessTable.layer))
 }
 
-const sendSignal = (target: number, signal: StopSignal): boolean => {
-  try {
-    process.kill(target, signal)
-    return true
-  } catch {
-    // ESRCH: gone. EPERM cannot happen for our own child or group.
-    return false
-  }
-}
+/**
+ * The {@link StopTarget} steps of agent `pid`, given how to signal it (`signal`, `signalGroup`:
+ * false when it is gone) and to kill its tree. Shared by the real handle and the test double.
+ */
+export const agentStopSteps = (
+  pid: number,
+  signal: (signal: StopSignal) => Effect.Effect<boolean>,
+  signalGroup: (signal: StopSignal) => Effect.Effect<boolean>,
+  killTree: Effect.Effect<ReadonlyArray<number>>
+): Pick<StopTarget, "interrupt" | "terminate" | "kill"> => ({
+  interrupt: Effect.as(signal("SIGINT"), { signal: "SIGINT", target: "pid", pids: [pid] }),
+  terminate: Effect.as(signalGroup("SIGTERM"), { signal: "SIGTERM", target: "group", pids: [pid] }),
+  kill: Effect.map(killTree, (pids): StopDelivery => ({ signal: "SIGKILL", target: "tree", pids }))
+})
+
+/** A signal to our own child or its group through `control`: false when it is gone (ESRCH; EPERM cannot happen for our own child). */
+const sendTo = (control: ProcessControlShape, target: "process" | "group", id: number, signal: StopSignal): Effect.Effect<boolean> =>
+  (target === "process" ? control.kill(id, signal) : control.killGroup(id, signal)).pipe(
+    Effect.map((d) => d === "delivered"),
+    Effect.catch(() => Effect.succeed(false))
+  )
 
 async function* splitBatches(readable: NodeJS.ReadableStream, maxLineBytes: number): AsyncGenerator<LineBatch> {
   const splitter = new LineSplitter(maxLineBytes)
@@ -112,7 +143,11 @@ const lines = (readable: NodeJS.ReadableStream, maxLineBytes: number): Stream.St
     Stream.flattenArray
   )
 
-const spawnNode = (command: AgentCommand): Effect.Effect<AgentHandle, AgentSpawnError, Scope.Scope> =>
+const spawnNode = (
+  table: ProcessTableShape,
+  control: ProcessControlShape,
+  command: AgentCommand
+): Effect.Effect<AgentHandle, AgentSpawnError, Scope.Scope> =>
   Effect.gen(function*() {
     if (!NodeFs.existsSync(command.cwd) || !NodeFs.statSync(command.cwd).isDirectory()) {
       return yield* new AgentSpawnError({
@@ -165,7 +200,7 @@ const spawnNode = (command: AgentCommand): Effect.Effect<AgentHandle, AgentSpawn
         Effect.gen(function*() {
           const done = yield* Deferred.isDone(exitDeferred)
           // Last resort: the supervisor is leaving and the agent is still here.
-          if (!done && child.pid !== undefined) sendSignal(-child.pid, "SIGKILL")
+          if (!done && child.pid !== undefined && child.pid > 1) yield* sendTo(control, "group", child.pid, "SIGKILL")
           child.stdin?.destroy()
         })
     )
@@ -173,6 +208,8 @@ const spawnNode = (command: AgentCommand): Effect.Effect<AgentHandle, AgentSpawn
     // EPIPE when the agent exits without reading its stdin is not our failure.
     child.stdin!.on("error", () => {})
     child.stdin!.end(command.stdin)
+    const signal = (signal: StopSignal) => sendTo(control, "process", pid, signal)
+    const signalGroup = (signal: StopSignal) => sendTo(control, "group", pid, signal)
     const maxLineBytes = command.maxLineBytes ?? defaultMaxLineBytes
     // Read from the pipes now, not when the streams are first pulled: after the child's 'exit'
     // Node resumes stdio streams that have no reader, dropping their data (child_process
@@ -190,8 +227,9 @@ const spawnNode = (command: AgentCommand): Effect.Effect<AgentHandle, AgentSpawn
         Deferred.isDone(exitDeferred),
         (done) => (done ? Deferred.await(exitDeferred) : Effect.succeed(null))
       ),
-      signal: (signal) => Effect.sync(() => sendSignal(pid, signal)),
-      signalGroup: (signal) => Effect.sync(() => sendSignal(-pid, signal))
+      signal,
+      signalGroup,
+      ...agentStopSteps(pid, signal, signalGroup, killRunTree(table, control, pid))
     } satisfies AgentHandle
   })
 

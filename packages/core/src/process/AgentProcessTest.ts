@@ -13,7 +13,8 @@ import * as Stream from "effect/Stream"
 import type { ExitStatus, SignalName } from "../domain/ExitStatus.ts"
 import { fromNodeExit } from "../domain/ExitStatus.ts"
 import { ProcessTableTest, type SeedProcess, type SignalReaction } from "../procfs/InMemoryProcessTable.ts"
-import { type AgentCommand, type AgentHandle, AgentProcess } from "./AgentProcess.ts"
+import { type AgentCommand, type AgentHandle, AgentProcess, agentStopSteps, type StopSignal } from "./AgentProcess.ts"
+import { killRunTree } from "./RunTree.ts"
 
 /** How a fake agent behaves. Times are Clock milliseconds. */
 export interface FakeAgentScript {
@@ -26,6 +27,11 @@ export interface FakeAgentScript {
   readonly exitAfterMs?: number
   /** The status of an exit that is not a signal death (its own, or a handler's). Default exit 0. */
   readonly exitStatus?: ExitStatus
+  /**
+   * Its state letter at spawn (default `"S"`). `"D"`, uninterruptible sleep, keeps every signal
+   * pending, SIGKILL included, until a test changes its state (`ProcessTableTest` `update`).
+   */
+  readonly state?: string
   /** Processes it has started (pid, and ppid relative: omitted ppid means the agent). */
   readonly children?: ReadonlyArray<Omit<SeedProcess, "ppid"> & { readonly ppid?: number }>
 }
@@ -54,6 +60,7 @@ export const layerTest = (scriptFor: (command: AgentCommand) => FakeAgentScript)
             pgid: pid,
             sid: pid,
             cmdline: [command.executable, ...command.args],
+            ...(script.state === undefined ? {} : { state: script.state }),
             reactions: script.reactions ?? {}
           })
           for (const child of script.children ?? []) yield* controls.seed({ ...child, ppid: child.ppid ?? pid })
@@ -76,13 +83,23 @@ export const layerTest = (scriptFor: (command: AgentCommand) => FakeAgentScript)
               if (script.exitAfterMs !== undefined && now - startedAt >= script.exitAfterMs) {
                 yield* controls.exit(pid)
               }
-              const alive = yield* controls.table.isAlive(pid).pipe(Effect.catch(() => Effect.succeed(false)))
+              const alive = yield* controls.control.isAlive(pid).pipe(Effect.catch(() => Effect.succeed(false)))
               if (!alive) return yield* Deferred.succeed(exitDeferred, yield* statusOnExit)
               yield* Effect.sleep(pollMs)
             }
           })
           yield* Effect.forkScoped(watch)
 
+          const signal = (signal: StopSignal) =>
+            controls.control.kill(pid, signal).pipe(
+              Effect.map((d) => d === "delivered"),
+              Effect.catch(() => Effect.succeed(false))
+            )
+          const signalGroup = (signal: StopSignal) =>
+            controls.control.killGroup(pid, signal).pipe(
+              Effect.map((d) => d === "delivered"),
+              Effect.catch(() => Effect.succeed(false))
+            )
           const handle: AgentHandle = {
             pid,
             executable: command.executable,
@@ -90,16 +107,9 @@ export const layerTest = (scriptFor: (command: AgentCommand) => FakeAgentScript)
             stderr: Stream.fromIterable(script.stderr ?? []),
             exit: Deferred.await(exitDeferred),
             exited: Effect.flatMap(Deferred.isDone(exitDeferred), (d) => (d ? Deferred.await(exitDeferred) : Effect.succeed(null))),
-            signal: (signal) =>
-              controls.table.kill(pid, signal).pipe(
-                Effect.map((d) => d === "delivered"),
-                Effect.catch(() => Effect.succeed(false))
-              ),
-            signalGroup: (signal) =>
-              controls.table.killGroup(pid, signal).pipe(
-                Effect.map((d) => d === "delivered"),
-                Effect.catch(() => Effect.succeed(false))
-              )
+            signal,
+            signalGroup,
+            ...agentStopSteps(pid, signal, signalGroup, killRunTree(controls.table, controls.control, pid))
           }
           return handle
         })

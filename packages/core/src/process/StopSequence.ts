@@ -1,12 +1,15 @@
 /**
  * The one way agentrun stops an agent, shared by the deadline, cancellation and the hang
- * watchdog:
+ * watchdog, over a {@link StopTarget} (a local process; a Pod the same way, see StopTarget.ts):
  *
  * 1. SIGINT to the agent pid only. claude treats it like Ctrl-C: it aborts the turn, writes a
  *    `result` (with cost and session id) and exits. Wait `interruptGrace` (default 10 s).
  * 2. SIGTERM to the agent's process group. Wait `terminateGrace` (default 20 s).
  * 3. SIGKILL to every process of the run still alive — found in /proc by session, group and
  *    parentage, so a grandchild holding stdout open cannot keep the run alive.
+ *
+ * After SIGKILL it waits `killGrace` (5 s) and no longer: a process in uninterruptible sleep can
+ * outlive SIGKILL, and a stop must end (the report then says `ended: false`).
  *
  * Waits use Effect's Clock, so tests drive them with TestClock.
  *
@@ -17,22 +20,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { StopReport, StopStep } from "../domain/Evidence.ts"
-import { familyOf } from "../procfs/ProcessFamily.ts"
 import { defaultStopGraceSettings, type StopGraceSettings } from "../domain/Run.ts"
-import { isZombie, type ProcessInfo } from "../procfs/ProcessInfo.ts"
+import { ProcessControl } from "../procfs/ProcessControl.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
-import type { AgentHandle } from "./AgentProcess.ts"
+import { killRunTree, type RunCookie } from "./RunTree.ts"
+import type { StopDelivery, StopTarget } from "./StopTarget.ts"
 
-/**
- * An environment variable agentrun sets on the agent, which every process it starts inherits:
- * it marks the run's processes (see `ProcessTable.withEnvironment`).
- */
-export interface RunCookie {
-  readonly name: string
-  readonly value: string
-  /** The agent's start time (clock ticks since boot): older processes cannot carry the cookie and are not read. */
-  readonly startedAtTicks?: number
-}
+export type { RunCookie } from "./RunTree.ts"
+export type { StopDelivery, StopTarget } from "./StopTarget.ts"
 
 /** The name of the run cookie variable; its value is the run id. */
 export const runCookieName = "AGENTRUN_RUN_ID"
@@ -69,8 +64,12 @@ export interface StopOptions {
 
 /** The stop sequence's operations. */
 export interface StopSequenceShape {
-  /** Runs the sequence until the agent has exited (or SIGKILL's grace ran out); reports each step. */
-  readonly stop: (agent: AgentHandle, options?: StopOptions) => Effect.Effect<StopReport>
+  /**
+   * Runs the sequence over `target` until it has ended, or SIGKILL's grace ran out: then it gives
+   * up waiting (a process in uninterruptible sleep, `D`, outlives SIGKILL until its I/O returns)
+   * and says so in the report (`ended: false`). Reports each step. Never waits unbounded.
+   */
+  readonly stop: (target: StopTarget, options?: StopOptions) => Effect.Effect<StopReport>
   /**
    * SIGKILLs every process of the run rooted at `rootPid` that is still alive (the root
    * included), and every process carrying the run's `cookie` in its environment (with its
@@ -80,75 +79,56 @@ export interface StopSequenceShape {
   readonly sweep: (rootPid: number, cookie?: RunCookie) => Effect.Effect<ReadonlyArray<number>>
 }
 
-/** The stop sequence service; depends on {@link ProcessTable}. */
+/**
+ * How `target` ended after `report`: its exit when the stop saw it end (or there was no stop), and
+ * otherwise what is known now (`exited`), else `unknown`, without waiting: after the stop gave up
+ * (`ended: false`) the exit may never come.
+ */
+export const exitAfterStop = <Exit>(target: StopTarget<Exit>, report: StopReport | null, unknown: Exit): Effect.Effect<Exit> =>
+  report?.ended === false ? Effect.map(target.exited, (e) => e ?? unknown) : target.exit
+
+/** The stop sequence service; depends on {@link ProcessTable} and {@link ProcessControl} (the sweep). */
 export class StopSequence extends Context.Service<StopSequence, StopSequenceShape>()("agentrun/StopSequence") {
   static readonly layer = Layer.effect(
     StopSequence,
     Effect.gen(function*() {
       const table = yield* ProcessTable
+      const control = yield* ProcessControl
 
-      const sweep = (rootPid: number, cookie?: RunCookie) =>
-        Effect.gen(function*() {
-          // One snapshot of the table serves the family and the cookie search.
-          const all = yield* table.listStatOnly.pipe(Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>)))
-          const members = new Map<number, ProcessInfo>()
-          for (const p of familyOf(all, rootPid, true)) members.set(p.pid, p)
-          // Processes carrying the run's cookie, with their own sessions and descendants: a tool
-          // that setsid()s is not in the agent's session, and once the agent is gone nothing else
-          // links it to the run. Only processes started since the run began can carry it.
-          if (cookie !== undefined) {
-            const candidates = all.filter((p) =>
-              !members.has(p.pid) && (cookie.startedAtTicks === undefined || p.startTimeTicks >= cookie.startedAtTicks)
-            )
-            const marked = candidates.length === 0
-              ? []
-              : yield* table.withEnvironment(cookie.name, cookie.value, candidates).pipe(
-                Effect.catch(() => Effect.succeed([] as ReadonlyArray<ProcessInfo>))
-              )
-            for (const m of marked) for (const p of familyOf(all, m.pid, true)) members.set(p.pid, p)
-          }
-          const signalled: Array<number> = []
-          for (const p of members.values()) {
-            if (isZombie(p)) continue
-            const delivered = yield* table.kill(p.pid, "SIGKILL").pipe(Effect.catch(() => Effect.succeed("no-such-process" as const)))
-            if (delivered === "delivered") signalled.push(p.pid)
-          }
-          // The group too, for members /proc did not show us in time.
-          yield* table.killGroup(rootPid, "SIGKILL").pipe(Effect.ignore)
-          return signalled
-        })
+      const sweep = (rootPid: number, cookie?: RunCookie) => killRunTree(table, control, rootPid, cookie)
 
-      const stop = (agent: AgentHandle, options?: StopOptions) =>
+      const stop = (target: StopTarget, options?: StopOptions) =>
         Effect.gen(function*() {
           const grace = { ...defaultStopGrace, ...options?.grace }
           const start = yield* Effect.clockWith((c) => c.currentTimeMillis)
           const steps: Array<StopStep> = []
           const since = Effect.map(Effect.clockWith((c) => c.currentTimeMillis), (now) => now - start)
           const waitExit = (within: Duration.Input) =>
-            Effect.map(Effect.timeoutOption(agent.exit, within), (o) => o._tag === "Some")
+            Effect.map(Effect.timeoutOption(target.exit, within), (o) => o._tag === "Some")
+          const step = (send: Effect.Effect<StopDelivery>, within: Duration.Input) =>
+            Effect.gen(function*() {
+              const atMs = yield* since
+              const sent = yield* send
+              const answered = yield* waitExit(within)
+              steps.push({
+                signal: sent.signal,
+                target: sent.target,
+                pids: [...sent.pids],
+                atMs,
+                answered,
+                ...(sent.object === undefined ? {} : { object: sent.object })
+              })
+              return answered
+            })
+          const done = () => Effect.map(since, (tookMs): StopReport => ({ steps, tookMs, ended: true }))
 
-          const alreadyGone = (yield* agent.exited) !== null
-          if (!alreadyGone && options?.skipInterrupt !== true) {
-            const atMs = yield* since
-            yield* agent.signal("SIGINT")
-            const answered = yield* waitExit(grace.interruptGrace)
-            steps.push({ signal: "SIGINT", target: "pid", pids: [agent.pid], atMs, answered })
-            if (answered) return { steps, tookMs: yield* since }
+          if ((yield* target.exited) !== null) return yield* done()
+          if (options?.skipInterrupt !== true && (yield* step(target.interrupt, grace.interruptGrace))) return yield* done()
+          if ((yield* target.exited) === null && (yield* step(target.terminate, grace.terminateGrace))) return yield* done()
+          if ((yield* target.exited) === null && !(yield* step(target.kill, grace.killGrace))) {
+            return { steps, tookMs: yield* since, ended: (yield* target.exited) !== null }
           }
-          if ((yield* agent.exited) === null) {
-            const atMs = yield* since
-            yield* agent.signalGroup("SIGTERM")
-            const answered = yield* waitExit(grace.terminateGrace)
-            steps.push({ signal: "SIGTERM", target: "group", pids: [agent.pid], atMs, answered })
-            if (answered) return { steps, tookMs: yield* since }
-          }
-          if ((yield* agent.exited) === null) {
-            const atMs = yield* since
-            const pids = yield* sweep(agent.pid)
-            const answered = yield* waitExit(grace.killGrace)
-            steps.push({ signal: "SIGKILL", target: "tree", pids: [...pids], atMs, answered })
-          }
-          return { steps, tookMs: yield* since }
+          return yield* done()
         })
 
       return StopSequence.of({ stop, sweep })

@@ -6,7 +6,8 @@
  *
  * Semantics follow Linux (signal(7), kill(2)): SIGKILL always terminates and SIGSTOP always stops
  * (their reactions cannot be changed); a stopped process keeps other signals pending until
- * SIGCONT; an exited process disappears, or stays as a zombie (state `Z`, still signallable with
+ * SIGCONT; a process in uninterruptible sleep (state `D`, seeded or set with `update`) keeps
+ * every signal pending, SIGKILL included, until its state changes; an exited process disappears, or stays as a zombie (state `Z`, still signallable with
  * no effect) when seeded with `zombieOnExit` until {@link ProcessTableTestControls.reap}; its
  * children are reparented to pid 1.
  *
@@ -25,7 +26,8 @@ import type { ProcessInfo } from "./ProcessInfo.ts"
 import type { IoEvidence, ProcessInspection } from "./ProcessInspection.ts"
 import type { ProcStatus } from "./ProcStatus.ts"
 import { SignalNotPermitted } from "./ProcfsErrors.ts"
-import type { FamilyOptions, ProcessTableShape, SignalDelivery } from "./ProcessTable.ts"
+import { ProcessControl, type PidLiveness, type ProcessControlShape, type SignalDelivery, type ToolCommand } from "./ProcessControl.ts"
+import { type FamilyOptions, ProcessTable, type ProcessTableShape } from "./ProcessTable.ts"
 import { decodeSignalMask } from "./SignalMask.ts"
 
 /**
@@ -94,6 +96,14 @@ export interface ProcessChange {
 export interface ProcessTableTestControls {
   /** The {@link ProcessTableShape} these controls drive (what `ProcessTable` is in tests). */
   readonly table: ProcessTableShape
+  /**
+   * The {@link ProcessControlShape} over the same processes (what `ProcessControl` is in tests):
+   * signals apply the scripted reactions and are logged; liveness reads the table; `execText`
+   * answers what {@link setToolOutput} scripted, and fails like a missing tool otherwise.
+   */
+  readonly control: ProcessControlShape
+  /** What `execText` of `command` prints from now on; null: it fails as if not installed (ENOENT). */
+  setToolOutput(command: string, stdout: string | null): Effect.Effect<void>
   /** Adds processes (replacing any with the same pid). Parents should be seeded before children. */
   seed(...processes: ReadonlyArray<SeedProcess>): Effect.Effect<void>
   /** Sets how `pid` reacts to `signal` from now on. No-op for an unknown pid. */
@@ -165,6 +175,7 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
   const log: Array<SignalLogEntry> = []
   let oomKills: Option.Option<number> = Option.none()
   let nextStartTime = 1_000
+  const toolOutputs = new Map<string, string>()
 
   const terminate = (entry: Entry): void => {
     const pid = entry.info.pid
@@ -193,6 +204,11 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
 
   const act = (entry: Entry, signal: SignalName, now: number): void => {
     if (isZombie(entry.info)) return
+    // Uninterruptible sleep: nothing is delivered, SIGKILL included, until the wait ends.
+    if (entry.info.state === "D") {
+      entry.pending.push(signal)
+      return
+    }
     if (signal === "SIGKILL") return terminate(entry)
     if (signal === "SIGSTOP") {
       if (entry.info.state !== "T") entry.stateBeforeStop = entry.info.state
@@ -317,13 +333,6 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
     listStatOnly: withNow(() => snapshot().map((p) => ({ ...p, cmdline: [] }))),
     family: (pid: number, options?: FamilyOptions) =>
       withNow(() => familyOf(snapshot().map((p) => ({ ...p, cmdline: [] })), pid, options?.includeRoot ?? false)),
-    isAlive: (pid) => withNow(() => {
-      const entry = entries.get(pid)
-      return entry !== undefined && !isZombie(entry.info)
-    }),
-    startTimeMatches: (pid, startTimeTicks) => withNow(() => entries.get(pid)?.info.startTimeTicks === startTimeTicks),
-    kill: (pid, signal) => send("process", pid, signal),
-    killGroup: (pgid, signal) => send("group", pgid, signal),
     inspect: (pid) => withNow(() => Option.map(Option.fromUndefinedOr(entries.get(pid)), inspectEntry)),
     children: (pid) => withNow(() => snapshot().filter((p) => p.ppid === pid && p.pid !== pid).map((p) => p.pid)),
     // In-memory processes hold no fds (their inspection lists none).
@@ -343,8 +352,38 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
     oomKillCount: Effect.sync(() => oomKills)
   }
 
+  const isAlive = (pid: number) =>
+    withNow(() => {
+      const entry = entries.get(pid)
+      return entry !== undefined && !isZombie(entry.info)
+    })
+
+  const control: ProcessControlShape = {
+    kill: (pid, signal) => send("process", pid, signal),
+    killGroup: (pgid, signal) => send("group", pgid, signal),
+    isAlive,
+    startTimeMatches: (pid, startTimeTicks) => withNow(() => entries.get(pid)?.info.startTimeTicks === startTimeTicks),
+    liveness: (pid, startTimeTicks) =>
+      withNow((): PidLiveness => {
+        const entry = entries.get(pid)
+        if (entry === undefined || isZombie(entry.info)) return "gone"
+        return startTimeTicks === null || entry.info.startTimeTicks === startTimeTicks ? "alive" : "pid-reused"
+      }),
+    execText: (tool: ToolCommand) =>
+      Effect.suspend(() => {
+        const out = toolOutputs.get(tool.command)
+        return out === undefined ? Effect.fail(`${tool.label} failed: ENOENT`) : Effect.succeed(out)
+      })
+  }
+
   const controls: ProcessTableTestControls = {
     table,
+    control,
+    setToolOutput: (command, stdout) =>
+      Effect.sync(() => {
+        if (stdout === null) toolOutputs.delete(command)
+        else toolOutputs.set(command, stdout)
+      }),
     seed: (...processes) =>
       withNow((now) => {
         for (const p of processes) {
@@ -394,9 +433,10 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
         if (entry !== undefined && isZombie(entry.info)) entries.delete(pid)
       }),
     update: (pid, change) =>
-      Effect.sync(() => {
+      withNow((now) => {
         const entry = entries.get(pid)
         if (entry === undefined) return
+        const wasUninterruptible = entry.info.state === "D"
         entry.info = {
           ...entry.info,
           utimeTicks: change.utimeTicks ?? entry.info.utimeTicks,
@@ -405,6 +445,11 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
         }
         if (change.rchar !== undefined) {
           entry.io = { _tag: "Available", rchar: change.rchar, wchar: 0, syscr: null, syscw: null, readBytes: null, writeBytes: null }
+        }
+        if (wasUninterruptible && entry.info.state !== "D") {
+          const pending = entry.pending
+          entry.pending = []
+          for (const p of pending) act(entry, p, now)
         }
       }),
     signalLog: Effect.sync(() => [...log]),
@@ -420,12 +465,19 @@ export const makeInMemoryProcessTable: Effect.Effect<ProcessTableTestControls> =
 })
 
 /**
- * The controls of the in-memory process table (see {@link ProcessTableTestControls}). Provided,
- * together with `ProcessTable`, by `ProcessTable.layerTest`; both views share one table.
+ * The in-memory process table for tests: `ProcessTableTest.layer` provides `ProcessTable`,
+ * `ProcessControl` (both views of one simulated table) and these controls (see
+ * {@link ProcessTableTestControls}). From `@agentrun/core/testing`, never from the core's entry.
  */
 export class ProcessTableTest extends Context.Service<ProcessTableTest, ProcessTableTestControls>()(
   "agentrun/ProcessTableTest"
 ) {
-  /** A fresh, empty in-memory table (controls only; use `ProcessTable.layerTest` for both). */
-  static readonly layer: Layer.Layer<ProcessTableTest> = Layer.effect(ProcessTableTest, makeInMemoryProcessTable)
+  /** A fresh, empty in-memory table with its control and its test controls. */
+  static readonly layer: Layer.Layer<ProcessTable | ProcessControl | ProcessTableTest> = Layer.effectContext(
+    Effect.map(makeInMemoryProcessTable, (controls) =>
+      Context.make(ProcessTableTest, controls).pipe(
+        Context.add(ProcessTable, ProcessTable.of(controls.table)),
+        Context.add(ProcessControl, ProcessControl.of(controls.control))
+      ))
+  )
 }

@@ -1,6 +1,6 @@
 /**
- * The real {@link ProcessTableShape}: Linux `/proc` (proc(5)) for reading, kill(2) (through
- * Node's `process.kill`) for signalling.
+ * The real {@link ProcessTableShape}: Linux `/proc` (proc(5)), read only (signals and liveness are
+ * the ProcessControl's).
  *
  * Reads that can block are asynchronous on purpose: reading `/proc/PID/cmdline` (or `environ`,
  * `io`...) of a process whose memory map lock is held (often the very process that hangs) can
@@ -15,18 +15,18 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
-import type { SignalName } from "../domain/ExitStatus.ts"
 import { findMemoryEvents, parseOomKill } from "./CgroupMemory.ts"
 import { parseTcpTable, parseUnixTable, formatEndpoint } from "./NetSockets.ts"
 import type { TcpRow, UnixRow } from "./NetSockets.ts"
 import { familyOf } from "./ProcessFamily.ts"
-import { isZombie, parseBootTime, parseCmdline, parseStat, stateMeaning, toProcessInfo } from "./ProcessInfo.ts"
-import type { BootClock, ProcessInfo, StatFields } from "./ProcessInfo.ts"
+import { isZombie, parseBootTime, parseCmdline, stateMeaning, toProcessInfo } from "./ProcessInfo.ts"
+import type { BootClock, ProcessInfo } from "./ProcessInfo.ts"
 import { classifyFdTarget, parseFdAccess, parseIo } from "./ProcessInspection.ts"
 import type { FdsEvidence, OpenFd, ProcessInspection, SocketDetail, ThreadState, ThreadsEvidence } from "./ProcessInspection.ts"
 import { parseProcStatus } from "./ProcStatus.ts"
-import { ProcfsUnavailable, SignalNotPermitted } from "./ProcfsErrors.ts"
-import type { FamilyOptions, ProcessTableShape, SignalDelivery } from "./ProcessTable.ts"
+import { ProcfsUnavailable } from "./ProcfsErrors.ts"
+import type { FamilyOptions, ProcessTableShape } from "./ProcessTable.ts"
+import { errnoCode, isPositiveInteger, readStatFile } from "./StatFile.ts"
 
 /** Why a file could not be read: the path and the errno code (`"ENOENT"`, `"EACCES"`, ...). */
 interface ReadFailure {
@@ -34,44 +34,10 @@ interface ReadFailure {
   readonly code: string
 }
 
-const errnoCode = (cause: unknown): string => {
-  const code = (cause as { code?: unknown } | null)?.code
-  return typeof code === "string" ? code : String(cause)
-}
-
 const readText = (path: string): Effect.Effect<string, ReadFailure> =>
   Effect.tryPromise({ try: () => NodeFs.readFile(path, "utf8"), catch: (cause) => ({ path, code: errnoCode(cause) }) })
 
-/** Reused by every synchronous stat read (they cannot interleave). */
-const statBuffer = Buffer.allocUnsafe(4096)
-
-/**
- * One `/proc/PID/stat` or `/proc/PID/task/TID/stat`, parsed; none when it is gone or unreadable.
- * Synchronous on purpose, unlike the reads that can block: a stat file takes no lock of the
- * target's memory map (fs/proc/array.c, do_task_stat), so it cannot hang on a hung process, and
- * ~80 sync reads take about 1 ms where as many promises take several.
- */
-const readStat = (path: string): Option.Option<StatFields> => {
-  const text = readStatSync(path, statBuffer)
-  return text === null ? Option.none() : parseStat(text)
-}
-
-/** One stat file's text (always under 4 KiB: proc(5) bounds every field), or null when it is gone. */
-const readStatSync = (path: string, buffer: Buffer): string | null => {
-  let fd: number
-  try {
-    fd = NodeFsSync.openSync(path, "r")
-  } catch {
-    return null
-  }
-  try {
-    return buffer.toString("latin1", 0, NodeFsSync.readSync(fd, buffer, 0, buffer.length, null))
-  } catch {
-    return null
-  } finally {
-    NodeFsSync.closeSync(fd)
-  }
-}
+const readStat = readStatFile
 
 /** A small file of our own (procfs, cgroupfs) read synchronously; null when it cannot be read. */
 const readTextSync = (path: string): string | null => {
@@ -119,39 +85,6 @@ const clockTicksPerSecond: Effect.Effect<number> = Effect.try({
   Effect.map((n) => (Number.isInteger(n) && n > 0 ? n : 100)),
   Effect.orElseSucceed(() => 100)
 )
-
-const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && n > 0
-
-/** kill(2) through Node, with ESRCH as `"no-such-process"` and EPERM as {@link SignalNotPermitted}. */
-const sendSignal = (target: "process" | "group", id: number, signal: SignalName): Effect.Effect<SignalDelivery, SignalNotPermitted> =>
-  Effect.suspend(() => {
-    if (target === "process" ? !isPositiveInteger(id) : !(Number.isInteger(id) && id > 1)) {
-      return Effect.die(new Error(`refusing to signal ${target} ${id}: kill(2) would reach a whole group or every process`))
-    }
-    return Effect.try({
-      try: () => {
-        process.kill(target === "process" ? id : -id, signal)
-        return "delivered" as SignalDelivery
-      },
-      catch: (cause) => cause
-    }).pipe(
-      Effect.catch((cause) => {
-        const code = errnoCode(cause)
-        if (code === "ESRCH") return Effect.succeed("no-such-process" as SignalDelivery)
-        if (code === "EPERM") {
-          return Effect.fail(
-            new SignalNotPermitted({
-              message: `not permitted to send ${signal} to ${target} ${id} (EPERM)`,
-              target,
-              id,
-              signal
-            })
-          )
-        }
-        return Effect.die(cause)
-      })
-    )
-  })
 
 /**
  * Builds the real process table. Reads `CLK_TCK` and `/proc/stat` `btime` once. Never fails: when
@@ -242,14 +175,6 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
 
   const family = (pid: number, options?: FamilyOptions) =>
     Effect.map(listStatOnly, (all) => familyOf(all, pid, options?.includeRoot ?? false))
-
-  const isAlive = (pid: number): Effect.Effect<boolean, ProcfsUnavailable> =>
-    unavailable === undefined
-      ? Effect.sync(() => Option.match(readStatInfo(pid), { onNone: () => false, onSome: (p) => !isZombie(p) }))
-      : Effect.map(Effect.exit(sendSignalZero(pid)), (exit) => exit._tag === "Success" && exit.value)
-
-  const startTimeMatches = (pid: number, startTimeTicks: number) =>
-    Effect.map(stat(pid), Option.match({ onNone: () => false, onSome: (p) => p.startTimeTicks === startTimeTicks }))
 
   const readThreads = (pid: number): Effect.Effect<ThreadsEvidence> =>
     readDir(`/proc/${pid}/task`).pipe(
@@ -446,10 +371,6 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
     list,
     listStatOnly,
     family,
-    isAlive,
-    startTimeMatches,
-    kill: (pid: number, signal: SignalName) => sendSignal("process", pid, signal),
-    killGroup: (pgid: number, signal: SignalName) => sendSignal("group", pgid, signal),
     inspect,
     children,
     socketInodes,
@@ -458,12 +379,3 @@ export const makeLinuxProcessTable: Effect.Effect<ProcessTableShape> = Effect.ge
     oomKillCount
   }
 })
-
-/** kill(pid, 0): true when the pid exists (EPERM also means it exists), false on ESRCH. */
-const sendSignalZero = (pid: number): Effect.Effect<boolean> =>
-  isPositiveInteger(pid)
-    ? Effect.try({
-      try: () => process.kill(pid, 0),
-      catch: errnoCode
-    }).pipe(Effect.catch((code) => Effect.succeed(code === "EPERM")))
-    : Effect.succeed(false)

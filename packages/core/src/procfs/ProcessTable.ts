@@ -1,12 +1,12 @@
 /**
- * The process table boundary: list, inspect and signal processes through Linux `/proc` and
- * kill(2). agentrun's stop sequence signals a run's process group through it, and the hang
- * watchdog dumps evidence with {@link ProcessTableShape.inspect}.
+ * The process table boundary: list and inspect processes through Linux `/proc`. agentrun's stop
+ * sequence finds a run's processes through it, and the hang watchdog dumps evidence with
+ * {@link ProcessTableShape.inspect}. Signals and liveness are {@link ProcessControl}'s, which
+ * `ProcessTable.layer` provides with the table.
  *
  * `ProcessTable.layer` is the real table (Linux `/proc`; elsewhere lookups fail with
- * {@link ProcfsUnavailable} and only signals and `isAlive` work). `ProcessTable.layerTest` is an
- * in-memory table whose processes react to signals as a test scripts them; its controls are the
- * {@link ProcessTableTest} service, provided by the same layer.
+ * {@link ProcfsUnavailable}). The in-memory table for tests, whose processes react to signals as
+ * a test scripts them, is `ProcessTableTest.layer` in `@agentrun/core/testing`.
  *
  * @module
  */
@@ -14,19 +14,11 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
-import type { SignalName } from "../domain/ExitStatus.ts"
-import { ProcessTableTest } from "./InMemoryProcessTable.ts"
 import { makeLinuxProcessTable } from "./LinuxProcessTable.ts"
 import type { ProcessInfo } from "./ProcessInfo.ts"
 import type { IoEvidence, ProcessInspection } from "./ProcessInspection.ts"
-import type { ProcfsUnavailable, SignalNotPermitted } from "./ProcfsErrors.ts"
-
-/**
- * What kill(2) did: `"delivered"` when the kernel accepted the signal (also for a zombie, which
- * still has its pid), `"no-such-process"` when it answered ESRCH (gone, or reaped). EPERM is the
- * {@link SignalNotPermitted} error instead.
- */
-export type SignalDelivery = "delivered" | "no-such-process"
+import { ProcessControl } from "./ProcessControl.ts"
+import type { ProcfsUnavailable } from "./ProcfsErrors.ts"
 
 /** Options of {@link ProcessTableShape.family}. */
 export interface FamilyOptions {
@@ -74,35 +66,6 @@ export interface ProcessTableShape {
    * Fails with {@link ProcfsUnavailable}.
    */
   family(pid: number, options?: FamilyOptions): Effect.Effect<ReadonlyArray<ProcessInfo>, ProcfsUnavailable>
-
-  /**
-   * Whether `pid` is a live process: it exists and is not a zombie (`Z`) or dead (`X`). Without
-   * `/proc` (not Linux) it falls back to kill(pid, 0), which cannot tell a zombie from a live
-   * process.
-   */
-  isAlive(pid: number): Effect.Effect<boolean, ProcfsUnavailable>
-
-  /**
-   * Whether `pid` is still the process that had start time `startTimeTicks` (`/proc/PID/stat`
-   * field 22, clock ticks since boot): false when it is gone or the pid was reused by another
-   * process. A zombie of the same process matches. Fails with {@link ProcfsUnavailable}.
-   */
-  startTimeMatches(pid: number, startTimeTicks: number): Effect.Effect<boolean, ProcfsUnavailable>
-
-  /**
-   * Sends `signal` to one process (kill(2) with `pid > 0`). ESRCH is `"no-such-process"`, EPERM
-   * fails with {@link SignalNotPermitted}. A pid that is not an integer > 0 is a defect (kill(2)
-   * would signal a whole group or every process).
-   */
-  kill(pid: number, signal: SignalName): Effect.Effect<SignalDelivery, SignalNotPermitted>
-
-  /**
-   * Sends `signal` to every process of group `pgid` (kill(2) with `-pgid`). `"no-such-process"`
-   * when the group has no member left; EPERM (no member could be signalled) fails with
-   * {@link SignalNotPermitted}. A pgid that is not an integer > 1 is a defect (kill(-1) signals
-   * every process we may signal).
-   */
-  killGroup(pgid: number, signal: SignalName): Effect.Effect<SignalDelivery, SignalNotPermitted>
 
   /**
    * Evidence about one process for a hang report: info, decoded status and signal masks, threads
@@ -165,23 +128,11 @@ export class ProcessTable extends Context.Service<ProcessTable, ProcessTableShap
   /**
    * The real table. Built once: reads `CLK_TCK` from `/proc/self/auxv` (100 if that fails) and
    * `btime` from `/proc/stat`. Never fails to build: if `/proc` is unreadable the methods fail
-   * with {@link ProcfsUnavailable} instead.
+   * with {@link ProcfsUnavailable} instead. Provides the real {@link ProcessControl} with it, so
+   * the code that reads this table signals the same processes.
    */
-  static readonly layer: Layer.Layer<ProcessTable> = Layer.effect(
+  static readonly layer: Layer.Layer<ProcessTable | ProcessControl> = Layer.effect(
     ProcessTable,
     Effect.map(makeLinuxProcessTable, (shape) => ProcessTable.of(shape))
-  )
-
-  /**
-   * An in-memory table, empty at start, with its controls ({@link ProcessTableTest}: seed
-   * processes, script their reactions to signals, read the signal log). Time (delayed exits, log
-   * timestamps) follows the Effect `Clock`, so `TestClock` drives it.
-   */
-  static readonly layerTest: Layer.Layer<ProcessTable | ProcessTableTest> = Layer.effect(
-    ProcessTable,
-    Effect.gen(function*() {
-      const controls = yield* ProcessTableTest
-      return ProcessTable.of(controls.table)
-    })
-  ).pipe(Layer.provideMerge(ProcessTableTest.layer))
+  ).pipe(Layer.provideMerge(ProcessControl.layer))
 }

@@ -1,12 +1,13 @@
 /**
- * The process table boundary: {@link ProcessTable} (real `/proc` layer and in-memory test layer),
- * its domain types and parsers.
+ * The process boundaries: {@link ProcessTable} (reading `/proc`) and {@link ProcessControl}
+ * (signals, liveness, `ps`/`ss`), their domain types and parsers. Their in-memory test layer is in
+ * `@agentrun/core/testing`.
  *
  * @module
  */
 export * from "./CgroupMemory.ts"
-export * from "./InMemoryProcessTable.ts"
 export * from "./NetSockets.ts"
+export * from "./ProcessControl.ts"
 export * from "./ProcessFamily.ts"
 export * from "./ProcessInfo.ts"
 export * from "./ProcessInspection.ts"

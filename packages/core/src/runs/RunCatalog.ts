@@ -1,175 +1,169 @@
 /**
- * The runs in the store, managed: listed and read with crash recovery applied, cancelled from
- * another agentrun process, pruned.
+ * The runs in the store, managed: run ids resolved from what a user typed, records listed and
+ * read (reads do not write), crash recovery as an explicit step, cancel through the store,
+ * pruning.
  *
- * Crash recovery: a record still `running` whose supervisor is dead (pid gone, or reused by
- * another process: its /proc start time differs) is rewritten as {@link Interrupted} the first
- * time any command reads it. Records from another host are left alone (their pids mean nothing
- * here).
+ * Liveness, recovery, cancel, prune and reattach go through the record's backend
+ * ({@link Backends}`.forRecord`, by its placement): a local run by its pids (LocalBackend); a run
+ * whose placement has no backend in this process (Kubernetes, when none is registered), or a
+ * local run from another machine, is `Unknown`: never marked Interrupted, never pruned on a guess.
+ *
+ * Crash recovery ({@link RunCatalogShape.recover}, Recovery.ts): a record still `running` whose
+ * supervisor is dead (for a local run: pid gone, or reused by another process: its /proc start
+ * time differs) is rewritten as `Interrupted`. `list` and `inspect` call it, as the README says.
  *
  * @module
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as NodeOs from "node:os"
-import { Cancelled, Interrupted } from "../domain/Failures.ts"
-import type { RunRecord, StopGraceSettings } from "../domain/Run.ts"
-import { ProcessTable } from "../procfs/ProcessTable.ts"
-import { runCookieName, StopSequence, stopGraceOf } from "../process/StopSequence.ts"
-import { RunNotFound, RunStore, type RunStoreError } from "../store/RunStore.ts"
-import { foreignAgent, processAlive } from "./ForeignAgent.ts"
+import {
+  type BackendShape,
+  type CancelOptions,
+  type CancelResult,
+  type RunHandle,
+  RunNotRunning,
+  type RunOnAnotherHost
+} from "../backend/Backend.ts"
+import { BackendUnavailable, Backends } from "../backend/Backends.ts"
+import type { RunId, RunRecord } from "../domain/Run.ts"
+import { matchRunId } from "../domain/RunIdQuery.ts"
+import type { RunLiveness } from "../domain/RunLiveness.ts"
+import { isDamaged, RunNotFound, type RunRecordDamaged, RunStore, type RunStoreError, type StoredRun } from "../store/RunStore.ts"
+import { recoverWith } from "./Recovery.ts"
 
-/** The run is not running: nothing to cancel. */
-export class RunNotRunning extends Schema.TaggedError<RunNotRunning>()("RunNotRunning", {
+/** A run id query (a prefix, a random tail) names several runs; `candidates` newest first. */
+export class RunIdAmbiguous extends Schema.TaggedError<RunIdAmbiguous>()("RunIdAmbiguous", {
   message: Schema.String,
-  runId: Schema.String,
-  status: Schema.String,
+  query: Schema.String,
+  candidates: Schema.Array(Schema.String),
   retryable: Schema.Boolean
 }) {}
-
-/**
- * The run was started on another machine (its record's `supervisor.hostname`): its pids mean
- * nothing here, so agentrun neither signals them nor judges the run dead.
- */
-export class RunOnAnotherHost extends Schema.TaggedError<RunOnAnotherHost>()("RunOnAnotherHost", {
-  message: Schema.String,
-  runId: Schema.String,
-  hostname: Schema.String,
-  retryable: Schema.Boolean
-}) {}
-
-/** The signal `cancel` sends a live supervisor: it means "cancel this run" (see TerminationSignals). */
-export const cancelRequestSignal = "SIGUSR1" as const
-
-/** What `cancel` did. */
-export type CancelResult =
-  | { readonly _tag: "AskedSupervisor"; readonly runId: string; readonly supervisorPid: number }
-  | { readonly _tag: "StoppedOrphan"; readonly record: RunRecord }
-
-/** Options of {@link RunCatalogShape.cancel}. */
-export interface CancelOptions {
-  /** The stop sequence's grace periods when agentrun stops an orphaned agent itself (see resolveStopGrace); defaults otherwise. */
-  readonly stopGrace?: StopGraceSettings
-}
 
 /** Filters of {@link RunCatalogShape.list}. */
 export interface ListOptions {
+  /** Only runs with this status (damaged records have none: left out). */
   readonly status?: RunRecord["status"]
   readonly limit?: number
 }
 
-/** Options of {@link RunCatalogShape.prune}. At least one must be given. */
+/**
+ * Options of {@link RunCatalogShape.prune}. At least one of `olderThanMs` and `keep` must be
+ * given. Alone, `keep` removes every finished run but the `keep` newest; with `olderThanMs`, it
+ * is a floor: the `keep` newest finished runs stay however old they are.
+ */
 export interface PruneOptions {
   /** Remove finished runs that ended more than this many milliseconds ago. */
   readonly olderThanMs?: number
-  /** Keep at most this many finished runs (the newest). */
+  /** Always keep this many finished runs (the newest). */
   readonly keep?: number
+  /** Only say which runs would go: remove nothing. */
+  readonly dryRun?: boolean
 }
+
+/** Errors of resolving a RUN_ID query. */
+export type ResolveError = RunNotFound | RunIdAmbiguous | RunStoreError
 
 /** The catalog's operations. */
 export interface RunCatalogShape {
-  /** Records, newest first, recovered. */
-  readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<RunRecord>, RunStoreError>
-  /** One record (id or unique prefix), recovered. */
-  readonly get: (runId: string) => Effect.Effect<RunRecord, RunNotFound | RunStoreError>
+  /** The id a query names (see RunIdQuery: exact, unique prefix, random tail, `last`/`@`). */
+  readonly resolve: (query: string) => Effect.Effect<RunId, ResolveError>
+  /** Records (and damaged ones, unless filtered by status), newest first, as stored: no recovery. */
+  readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<StoredRun>, RunStoreError>
+  /** One record by query, as stored. */
+  readonly get: (query: string) => Effect.Effect<RunRecord, ResolveError | RunRecordDamaged>
+  /** Whether the run's supervision lives, as its backend tells (`Unknown` when its placement has none here). */
+  readonly liveness: (record: RunRecord) => Effect.Effect<RunLiveness>
   /**
-   * Cancels a running run: asks its live supervisor (which runs the stop sequence and records
-   * `Cancelled`); if the supervisor is gone, stops the agent's process group itself and records
-   * `Cancelled` with the stop report. Fails with {@link RunNotRunning} for a finished run and
-   * {@link RunOnAnotherHost} for a run supervised on another machine.
+   * Crash recovery: a `running` record whose supervisor is known dead is rewritten Interrupted
+   * (re-read first: a supervisor that finished it meanwhile keeps its final record); returns the
+   * current record. Any other record is returned as it is.
+   */
+  readonly recover: (record: RunRecord) => Effect.Effect<RunRecord, RunStoreError>
+  /** {@link recover} over a listing (damaged entries pass through). */
+  readonly recoverAll: (runs: ReadonlyArray<StoredRun>) => Effect.Effect<ReadonlyArray<StoredRun>, RunStoreError>
+  /**
+   * Cancels a running run through its backend: a cancel request into the store for its live
+   * supervisor (which runs the stop sequence and records `Cancelled`); if a local supervisor is
+   * gone, the backend stops the agent's process group itself and records `Cancelled` with the
+   * stop report. A run whose placement has no backend here gets the store request (whoever
+   * supervises it reads it). Fails with {@link RunNotRunning} for a finished run and
+   * {@link RunOnAnotherHost} for a local run supervised on another machine.
    */
   readonly cancel: (
-    runId: string,
+    query: string,
     options?: CancelOptions
-  ) => Effect.Effect<CancelResult, RunNotFound | RunNotRunning | RunOnAnotherHost | RunStoreError>
+  ) => Effect.Effect<CancelResult, ResolveError | RunRecordDamaged | RunNotRunning | RunOnAnotherHost>
   /**
-   * Removes finished runs per the options; returns the removed ids. Running runs are never
-   * removed, nor interrupted ones whose agent still runs (`cancel` needs their record).
+   * Removes finished runs and damaged records per the options (a damaged record's age: none
+   * known, so any `olderThanMs` counts it as old); returns the removed ids (with `dryRun`, the ids
+   * it would remove), newest first. The newest `keep` are a floor, whatever their age. Running
+   * runs are never removed, nor interrupted ones whose agent still runs (`cancel` needs their
+   * record), nor runs whose liveness is unknown.
    */
   readonly prune: (options: PruneOptions) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
+  /**
+   * A handle on a stored run (by query), from its backend's `reattach`: its progress from the
+   * first stored line to `Ended`, cancel, verdict. Fails with {@link BackendUnavailable} when its
+   * placement has no backend here.
+   */
+  readonly reattach: (query: string) => Effect.Effect<RunHandle, ResolveError | RunRecordDamaged | BackendUnavailable>
 }
 
-/** The run catalog service. */
+/** The run catalog service; needs the run store and the backend registry. */
 export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("agentrun/RunCatalog") {
   static readonly layer = Layer.effect(
     RunCatalog,
     Effect.gen(function*() {
       const store = yield* RunStore
-      const table = yield* ProcessTable
-      const stopper = yield* StopSequence
-      const hostname = NodeOs.hostname()
+      const backends = yield* Backends
       const now = Effect.clockWith((c) => c.currentTimeMillis)
+      const backendOf = (record: RunRecord): BackendShape | null => Option.getOrNull(backends.forRecord(record))
+      const noBackend = (record: RunRecord) => `no ${record.placement._tag} backend in this agentrun`
 
-      const recordedAgentAlive = (record: RunRecord) =>
-        record.agent.pid === null ? Effect.succeed(false) : processAlive(table, record.agent.pid, record.agent.startTimeTicks)
-
-      /** Why the supervisor counts as dead, or null while it lives. */
-      const supervisorGone = (record: RunRecord) =>
+      const resolve = (query: string) =>
         Effect.gen(function*() {
-          const { pid, startTimeTicks } = record.supervisor
-          const exists = yield* table.isAlive(pid).pipe(Effect.catch(() => Effect.succeed(true)))
-          if (!exists) return "supervisor-gone" as const
-          if (startTimeTicks === null) return null
-          const same = yield* table.startTimeMatches(pid, startTimeTicks).pipe(Effect.catch(() => Effect.succeed(true)))
-          return same ? null : "pid-reused" as const
-        })
-
-      const recover = (record: RunRecord) =>
-        Effect.gen(function*() {
-          if (record.status !== "running" || record.supervisor.hostname !== hostname) return record
-          const reason = yield* supervisorGone(record)
-          if (reason === null) return record
-          // The supervisor may have written its final record between our read and its exit (a
-          // long `list` widens that window): a dead supervisor writes nothing more, so what the
-          // store holds now is final.
-          const current = yield* store.readRecord(record.runId).pipe(Effect.catchTag("RunNotFound", () => Effect.succeed(null)))
-          // Removed meanwhile (a concurrent prune): nothing to mark.
-          if (current === null) return record
-          if (current.status !== "running") return current
-          const agentAlive = yield* recordedAgentAlive(current)
-          const outcome = new Interrupted({
-            message: `The agentrun process supervising this run (pid ${record.supervisor.pid}) died mid-run${
-              agentAlive ? `; the agent (pid ${record.agent.pid}) is still running: \`agentrun cancel ${record.runId}\` stops it` : ""
-            }.`,
-            retryable: true,
-            evidence: { supervisorPid: record.supervisor.pid, agentPid: record.agent.pid, agentAlive, reason }
+          const match = matchRunId(yield* store.listRunIds, query)
+          if (match._tag === "Found") return match.runId as RunId
+          if (match._tag === "NotFound") return yield* new RunNotFound({ message: `No run "${query}" in the store.`, runId: query, retryable: false })
+          const shown = match.candidates.slice(0, 10)
+          return yield* new RunIdAmbiguous({
+            message: `Run id "${query}" matches ${match.candidates.length} runs: ${shown.join(", ")}${
+              match.candidates.length > shown.length ? ", …" : ""
+            }; give more of it.`,
+            query,
+            candidates: match.candidates,
+            retryable: false
           })
-          const recovered: RunRecord = { ...current, status: "interrupted", endedAt: new Date(yield* now).toISOString(), outcome }
-          yield* store.writeRecord(recovered)
-          return recovered
         })
+
+      const liveness = (record: RunRecord): Effect.Effect<RunLiveness> => {
+        const backend = backendOf(record)
+        return backend === null ? Effect.succeed({ _tag: "Unknown", reason: noBackend(record) }) : backend.liveness(record)
+      }
+
+      const recover = recoverWith(store, liveness)
+
+      const recoverAll = (runs: ReadonlyArray<StoredRun>) =>
+        Effect.forEach(runs, (r): Effect.Effect<StoredRun, RunStoreError> => (isDamaged(r) ? Effect.succeed(r) : recover(r)))
 
       const list = (options: ListOptions = {}) =>
-        Effect.gen(function*() {
-          const records = yield* store.listRecords
-          const recovered: Array<RunRecord> = []
-          for (const r of records) recovered.push(yield* recover(r))
-          const filtered = options.status === undefined ? recovered : recovered.filter((r) => r.status === options.status)
+        Effect.map(store.listRecords, (runs) => {
+          const filtered = options.status === undefined ? runs : runs.filter((r) => !isDamaged(r) && r.status === options.status)
           return options.limit === undefined ? filtered : filtered.slice(0, options.limit)
         })
 
-      const get = (runId: string) => Effect.flatMap(store.readRecord(runId), recover)
+      const get = (query: string) => Effect.flatMap(resolve(query), store.readRecord)
 
-      const cancel = (runId: string, options: CancelOptions = {}) =>
+      const cancel = (query: string, options: CancelOptions = {}) =>
         Effect.gen(function*() {
-          const record = yield* get(runId)
-          if (record.supervisor.hostname !== hostname && (record.status === "running" || record.status === "interrupted")) {
-            return yield* new RunOnAnotherHost({
-              message: `Run ${record.runId} was started on ${record.supervisor.hostname}, not on this machine (${hostname}): cancel it there.`,
-              runId: record.runId,
-              hostname: record.supervisor.hostname,
-              retryable: false
-            })
-          }
-          const agentAlive = yield* recordedAgentAlive(record)
-          if (record.status === "running") {
-            const delivered = yield* table.kill(record.supervisor.pid, cancelRequestSignal).pipe(
-              Effect.catch(() => Effect.succeed("no-such-process" as const))
-            )
-            if (delivered === "delivered") return { _tag: "AskedSupervisor", runId: record.runId, supervisorPid: record.supervisor.pid } as CancelResult
-          } else if (!(record.status === "interrupted" && agentAlive)) {
+          const record = yield* get(query)
+          const backend = backendOf(record)
+          if (backend !== null) return yield* backend.cancel(record, options)
+          if (record.status !== "running") {
             return yield* new RunNotRunning({
               message: `Run ${record.runId} is not running (${record.status}).`,
               runId: record.runId,
@@ -177,50 +171,57 @@ export class RunCatalog extends Context.Service<RunCatalog, RunCatalogShape>()("
               retryable: false
             })
           }
-          // The supervisor is gone: stop the agent ourselves.
-          const agent = foreignAgent(table, record.agent.pid ?? -1, record.agent.startTimeTicks)
-          const stop = agentAlive
-            ? yield* stopper.stop(agent, options.stopGrace === undefined ? undefined : { grace: stopGraceOf(options.stopGrace) })
-            : null
-          if (record.agent.pid !== null) yield* stopper.sweep(record.agent.pid, {
-            name: runCookieName,
-            value: record.runId,
-            ...(record.agent.startTimeTicks === null ? {} : { startedAtTicks: record.agent.startTimeTicks })
+          // No backend here to judge it: whoever supervises it reads the request from the store.
+          yield* store.requestCancel(record.runId, {
+            requestedAt: new Date(yield* now).toISOString(),
+            by: options.by ?? `agentrun cancel (pid ${process.pid} on ${NodeOs.hostname()})`,
+            signal: null
           })
-          const outcome = new Cancelled({
-            message: "The run was cancelled by request; its supervisor was gone, so agentrun stopped the agent itself.",
-            retryable: false,
-            evidence: { signal: null, by: "cancel-command", stop, process: null }
-          })
-          // The supervisor may have finished the run while we stopped nothing: keep its final record.
-          const current = yield* store.readRecord(record.runId)
-          if (current.status !== record.status) return { _tag: "StoppedOrphan", record: current } as CancelResult
-          const cancelled: RunRecord = { ...current, status: "failed", endedAt: new Date(yield* now).toISOString(), outcome }
-          yield* store.writeRecord(cancelled)
-          return { _tag: "StoppedOrphan", record: cancelled } as CancelResult
+          return { _tag: "AskedSupervisor", runId: record.runId, supervisorPid: null } as CancelResult
         })
 
       const prune = (options: PruneOptions) =>
         Effect.gen(function*() {
-          const finished: Array<RunRecord> = []
-          for (const r of yield* list()) {
-            if (r.status === "running" || (r.status === "interrupted" && (yield* recordedAgentAlive(r)))) continue
+          const finished: Array<StoredRun> = []
+          for (const r of yield* recoverAll(yield* list())) {
+            if (!isDamaged(r)) {
+              if (r.status === "running") continue
+              // An interrupted run whose agent still runs (or may: another machine, no backend here) keeps its record.
+              if (r.status === "interrupted") {
+                const live = yield* liveness(r)
+                if (live._tag !== "Orphaned" || live.agentAlive) continue
+              }
+            }
             finished.push(r)
           }
           const t = yield* now
-          const doomed = new Set<string>()
-          if (options.olderThanMs !== undefined) {
-            for (const r of finished) {
-              const at = Date.parse(r.endedAt ?? r.createdAt)
-              if (t - at > options.olderThanMs) doomed.add(r.runId)
-            }
-          }
-          if (options.keep !== undefined) for (const r of finished.slice(options.keep)) doomed.add(r.runId)
-          for (const id of doomed) yield* store.remove(id as RunRecord["runId"])
-          return [...doomed]
+          // Newest first: the first `keep` are the floor, whatever their age.
+          const candidates = options.keep === undefined ? finished : finished.slice(options.keep)
+          const doomed = options.olderThanMs === undefined
+            ? candidates
+            : candidates.filter((r) => isDamaged(r) || t - Date.parse(r.endedAt ?? r.createdAt) > options.olderThanMs!)
+          if (options.dryRun !== true) for (const r of doomed) yield* store.remove(r.runId)
+          return doomed.map((r) => r.runId)
         })
 
-      return RunCatalog.of({ list, get, cancel, prune })
+      const reattach = (query: string) =>
+        Effect.gen(function*() {
+          const record = yield* get(query)
+          const backend = backendOf(record)
+          if (backend === null) {
+            const reason = noBackend(record)
+            return yield* new BackendUnavailable({
+              message: `Run ${record.runId} cannot be followed here: ${reason}.`,
+              backend: record.placement._tag,
+              reason,
+              available: backends.backends.map((b) => b.placement),
+              retryable: false
+            })
+          }
+          return yield* backend.reattach(record)
+        })
+
+      return RunCatalog.of({ resolve, list, get, liveness, recover, recoverAll, cancel, prune, reattach })
     })
   )
 }

@@ -10,8 +10,8 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { execText } from "./ExecText.ts"
 import { isZombie } from "../procfs/ProcessInfo.ts"
+import type { ProcessControlShape, ToolCommand } from "../procfs/ProcessControl.ts"
 import type { ProcessTableShape } from "../procfs/ProcessTable.ts"
 import type { WatchSample } from "./Detection.ts"
 import { accumulateTreeCpu, type CpuReading, descendantsOf, parsePsRows, type TreeCpuState } from "./TreeCpu.ts"
@@ -36,10 +36,11 @@ export interface Sampler {
   readonly unavailable: () => ReadonlyArray<string>
 }
 
-const runPs = execText("ps", ["-A", "-o", "pid=,ppid=,time="], 5_000, "ps")
+/** `ps -A -o pid=,ppid=,time=`: every process's pid, parent and CPU time (POSIX ps(1)). */
+export const psCommand: ToolCommand = { command: "ps", args: ["-A", "-o", "pid=,ppid=,time="], timeoutMs: 5_000, label: "ps" }
 
-/** Makes a sampler for the agent `pid`. */
-export const makeSampler = (table: ProcessTableShape, pid: number): Sampler => {
+/** Makes a sampler for the agent `pid`; `ps` runs through `control`. */
+export const makeSampler = (table: ProcessTableShape, control: ProcessControlShape, pid: number): Sampler => {
   let tree: TreeCpuState | null = null
   let mode: "procfs" | "ps" = "procfs"
   let lastDescendants: ReadonlyArray<number> = []
@@ -88,7 +89,7 @@ export const makeSampler = (table: ProcessTableShape, pid: number): Sampler => {
     return { tree: readings, agentCpuMs: readings[0]!.cpuMs, rchar }
   })
 
-  const psSample = runPs.pipe(
+  const psSample = control.execText(psCommand).pipe(
     Effect.map((text) => {
       const rows = descendantsOf(parsePsRows(text), pid).slice(0, maxTreeSize)
       if (rows[0]?.pid !== pid) return { tree: null, agentCpuMs: null, rchar: null }

@@ -11,7 +11,7 @@
  * @module
  */
 import * as Effect from "effect/Effect"
-import { execText } from "./ExecText.ts"
+import type { ProcessControlShape, ToolCommand } from "../procfs/ProcessControl.ts"
 
 /** What `ss` says about one socket: milliseconds since it last received data (null: never, or not shown), bytes received. */
 export interface SocketReceive {
@@ -59,7 +59,9 @@ export const mostRecentReceive = (table: ReadonlyMap<number, SocketReceive>, ino
   return best
 }
 
-/** Runs `ss -H -t -i -e -n` (2 s limit). Fails with a reason when ss is missing or fails. */
-export const readSsInfo: Effect.Effect<ReadonlyMap<number, SocketReceive>, string> = execText("ss", ["-H", "-t", "-i", "-e", "-n"], 2_000, "ss -tie").pipe(
-  Effect.map(parseSsInfo)
-)
+/** `ss -H -t -i -e -n`: TCP sockets with their info and inodes, no header, numeric (2 s limit). */
+export const ssCommand: ToolCommand = { command: "ss", args: ["-H", "-t", "-i", "-e", "-n"], timeoutMs: 2_000, label: "ss -tie" }
+
+/** Runs {@link ssCommand} through `control`. Fails with a reason when ss is missing or fails. */
+export const readSsInfo = (control: ProcessControlShape): Effect.Effect<ReadonlyMap<number, SocketReceive>, string> =>
+  Effect.map(control.execText(ssCommand), parseSsInfo)

@@ -16,8 +16,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import * as NodeFs from "node:fs/promises"
-import * as NodePath from "node:path"
 import type { HangDetection, SigintFacts } from "../domain/Failures.ts"
 import type { Redactor } from "../domain/Redaction.ts"
 import type { WatchdogSettings } from "../domain/Run.ts"
@@ -25,7 +23,9 @@ import type { HangAction } from "../domain/Verdict.ts"
 import type { AgentHandle } from "../process/AgentProcess.ts"
 import { type StopGrace, StopSequence } from "../process/StopSequence.ts"
 import type { ProcessInspection } from "../procfs/ProcessInspection.ts"
+import { ProcessControl } from "../procfs/ProcessControl.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
+import type { ArtifactSink } from "../store/RunStoreModel.ts"
 import { type Activity, decide, type Decision, initialState, type Measured, observe, socketsChecked } from "./Detection.ts"
 import { buildHangDump, type HangDump, renderHangDump } from "./HangDump.ts"
 import { makeSampler } from "./Sampler.ts"
@@ -45,8 +45,8 @@ export interface HangFound {
 
 /** What {@link WatchdogShape.triage} needs besides the agent. */
 export interface TriageContext {
-  /** The run's folder; the dump files go there (created if missing). */
-  readonly runDir: string
+  /** Where the dump files go: the run's artifacts in the store (see storeArtifacts). */
+  readonly artifacts: ArtifactSink
   /** The agent's environment: where the Messages API is (ANTHROPIC_BASE_URL, proxies). */
   readonly env: Readonly<Record<string, string | undefined>>
   /** The run's redactor: command lines and output lines carry tokens. */
@@ -68,7 +68,7 @@ export interface WatchdogShape {
   readonly watch: (agent: AgentHandle, activity: Effect.Effect<Activity>, settings: WatchdogSettings) => Effect.Effect<HangFound>
   /**
    * Handles a detected hang: first writes the hang dump (`hang-dump.json` and `hang-dump.txt`
-   * in `context.runDir`, redacted) without touching the process; then, for a stall or startup
+   * through `context.artifacts`, redacted) without touching the process; then, for a stall or startup
    * hang, sends SIGINT to the agent pid only (never its group: that would kill the tool and claude
    * would carry on) and waits `probeGraceMs`; unanswered, it runs the rest of the stop sequence
    * (SIGTERM to the group, SIGKILL to the tree). A busy hang gets the whole stop sequence. Returns
@@ -98,12 +98,13 @@ const measuredRecord = (m: Measured): Record<string, number | null> => ({
   rcharBytesPerSecond: m.rcharBytesPerSecond
 })
 
-/** The watchdog service; its layer needs {@link ProcessTable} and {@link StopSequence}. */
+/** The watchdog service; its layer needs {@link ProcessTable}, {@link ProcessControl} (signals, `ps`, `ss`) and {@link StopSequence}. */
 export class Watchdog extends Context.Service<Watchdog, WatchdogShape>()("agentrun/Watchdog") {
   static readonly layer = Layer.effect(
     Watchdog,
     Effect.gen(function*() {
       const table = yield* ProcessTable
+      const control = yield* ProcessControl
       const stopper = yield* StopSequence
 
       /** Clock ms of the last data the agent tree's TCP sockets received (ss lastrcv), or null. */
@@ -112,7 +113,7 @@ export class Watchdog extends Context.Service<Watchdog, WatchdogShape>()("agentr
           // Every socket's inode: `ss -t` lists only TCP ones, so the others match nothing.
           const inodes = (yield* Effect.forEach(pids, (p) => table.socketInodes(p), { concurrency: 4 })).flat()
           if (inodes.length === 0) return null
-          const ss = yield* Effect.result(readSsInfo)
+          const ss = yield* Effect.result(readSsInfo(control))
           if (ss._tag === "Failure") {
             note(`socket receive times: ${ss.failure}`)
             return null
@@ -123,7 +124,7 @@ export class Watchdog extends Context.Service<Watchdog, WatchdogShape>()("agentr
 
       const watch = (agent: AgentHandle, activity: Effect.Effect<Activity>, settings: WatchdogSettings) =>
         Effect.gen(function*() {
-          const sampler = makeSampler(table, agent.pid)
+          const sampler = makeSampler(table, control, agent.pid)
           const extra: Array<string> = []
           const note = (reason: string) => {
             if (!extra.includes(reason)) extra.push(reason)
@@ -181,20 +182,17 @@ export class Watchdog extends Context.Service<Watchdog, WatchdogShape>()("agentr
             unavailable,
             redactor: context.redactor
           })
-          const jsonPath = NodePath.join(context.runDir, hangDumpJson)
-          const written = yield* Effect.tryPromise({
-            try: async () => {
-              await NodeFs.mkdir(context.runDir, { recursive: true })
-              // The pieces are redacted; the whole text again, should a secret hide elsewhere.
-              await NodeFs.writeFile(jsonPath, context.redactor.redact(JSON.stringify(dump, null, 2)) + "\n", { mode: 0o600 })
-              await NodeFs.writeFile(NodePath.join(context.runDir, hangDumpText), context.redactor.redact(renderHangDump(dump)), { mode: 0o600 })
-            },
-            catch: (cause) => String((cause as { code?: unknown })?.code ?? cause)
-          }).pipe(Effect.result)
-          const dumpPath = written._tag === "Success" ? jsonPath : null
+          // The pieces are redacted; the whole text again, should a secret hide elsewhere.
+          const written = yield* context.artifacts.write(hangDumpJson, context.redactor.redact(JSON.stringify(dump, null, 2)) + "\n").pipe(
+            Effect.tap(() => context.artifacts.write(hangDumpText, context.redactor.redact(renderHangDump(dump)))),
+            Effect.mapError((e) => e.message),
+            Effect.result
+          )
+          const jsonPath = written._tag === "Success" ? written.success : null
+          const dumpPath = jsonPath
           const finalUnavailable = written._tag === "Success"
             ? dump.unavailable
-            : [...dump.unavailable, `hang dump not written to ${context.runDir}: ${written.failure}`]
+            : [...dump.unavailable, `hang dump not written to ${context.artifacts.where}: ${written.failure}`]
           return { dump, dumpPath, unavailable: finalUnavailable, sigint: sigintFacts(agentInspection) }
         })
 

@@ -1,17 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { Backend } from "../../src/backend/Backend.ts"
+import { Backends } from "../../src/backend/Backends.ts"
 import { LocalBackend } from "../../src/backend/LocalBackend.ts"
-import { Bootstrap, type BootstrapReport } from "../../src/bootstrap/Bootstrap.ts"
+import type { BootstrapReport } from "../../src/bootstrap/Bootstrap.ts"
 import type { RunSpec } from "../../src/domain/Run.ts"
 import { AgentProcess } from "../../src/process/AgentProcess.ts"
-import { type FakeAgentScript, layerTest as agentLayerTest } from "../../src/process/AgentProcessTest.ts"
 import { StopSequence } from "../../src/process/StopSequence.ts"
-import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
-import { ProcessTableTest } from "../../src/procfs/InMemoryProcessTable.ts"
+import { RunCatalog } from "../../src/runs/RunCatalog.ts"
 import { RunStore } from "../../src/store/RunStore.ts"
+import { AgentProcessTest, BootstrapTest, type FakeAgentScript, MemoryRunStore, ProcessTableTest } from "../../src/testing.ts"
 import { loadTranscript } from "../support/Transcripts.ts"
+
+const agentLayerTest = AgentProcessTest.layerTest
 
 const spec: RunSpec = {
   prompt: "do it with sk-ant-api03-supersecretvalue",
@@ -47,15 +48,17 @@ const lockHeld: BootstrapReport = {
 }
 
 const layerFor = (script: FakeAgentScript, bootstrap: BootstrapReport = lockHeld) =>
-  LocalBackend.layer({ drainGrace: "100 millis" }).pipe(
-    Layer.provideMerge(Layer.mergeAll(StopSequence.layer, agentLayerTest(() => script), RunStore.layerTest, Bootstrap.layerTest(() => bootstrap))),
-    Layer.provideMerge(ProcessTable.layerTest)
+  RunCatalog.layer.pipe(
+    Layer.provideMerge(Backends.layer),
+    Layer.provideMerge(LocalBackend.layer({ drainGrace: "100 millis" })),
+    Layer.provideMerge(Layer.mergeAll(StopSequence.layer, agentLayerTest(() => script), MemoryRunStore.layer, BootstrapTest.layer(() => bootstrap))),
+    Layer.provideMerge(ProcessTableTest.layer)
   )
 
 describe("local backend (test layers, TestClock)", () => {
   it.effect("a successful transcript gives Succeeded, a stored record and redacted events", () =>
     Effect.gen(function*() {
-      const backend = yield* Backend
+      const backend = yield* LocalBackend
       const store = yield* RunStore
       const handle = yield* backend.launch(spec)
       const progress = yield* Effect.forkChild(Stream.runCollect(handle.progress))
@@ -82,7 +85,7 @@ describe("local backend (test layers, TestClock)", () => {
 
   it.effect("the deadline runs the stop sequence and records DeadlineExceeded with the steps", () =>
     Effect.gen(function*() {
-      const backend = yield* Backend
+      const backend = yield* LocalBackend
       const handle = yield* backend.launch({ ...spec, timeoutMs: 5000 })
       const result = yield* Effect.forkChild(handle.result)
       for (let i = 0; i < 40; i++) yield* TestClock.adjust(1000)
@@ -94,15 +97,31 @@ describe("local backend (test layers, TestClock)", () => {
       assert.strictEqual(record.status, "failed")
     }).pipe(Effect.scoped, Effect.provide(layerFor({ reactions: { SIGINT: "ignore" } }))))
 
+  it.effect("the deadline on an agent that outlives SIGKILL (D state) still ends the run, the stop saying it gave up", () =>
+    Effect.gen(function*() {
+      const backend = yield* LocalBackend
+      const handle = yield* backend.launch({ ...spec, timeoutMs: 5000 })
+      const result = yield* Effect.forkChild(handle.result)
+      for (let i = 0; i < 60; i++) yield* TestClock.adjust(1000)
+      const { outcome, record } = yield* Fiber.join(result)
+      assert.strictEqual(outcome._tag, "DeadlineExceeded")
+      if (outcome._tag !== "DeadlineExceeded") return
+      const stop = outcome.evidence.deadline.stop
+      assert.deepStrictEqual(stop.steps.map((s) => [s.signal, s.answered]), [["SIGINT", false], ["SIGTERM", false], ["SIGKILL", false]])
+      assert.isFalse(stop.ended)
+      assert.strictEqual(record.status, "failed")
+    }).pipe(Effect.scoped, Effect.provide(layerFor({ state: "D" }))))
+
   it.effect("reattach replays a finished run's progress to its verdict, and follows a live one to its end", () =>
     Effect.gen(function*() {
-      const backend = yield* Backend
+      const backend = yield* LocalBackend
       const controls = yield* ProcessTableTest
       // The supervisor (this process) must look alive, or the catalog would recover the live run as Interrupted.
       yield* controls.seed({ pid: process.pid, ppid: 1, cmdline: ["agentrun"] })
       const live = yield* backend.launch(spec)
       yield* TestClock.adjust(10)
-      const attached = yield* backend.reattach(live.runId.slice(0, 22))
+      const catalog = yield* RunCatalog
+      const attached = yield* catalog.reattach(live.runId.slice(0, 22))
       assert.strictEqual(attached.runId, live.runId)
       const progress = yield* Effect.forkChild(Stream.runCollect(attached.progress))
       const result = yield* Effect.forkChild(attached.result)
@@ -114,7 +133,7 @@ describe("local backend (test layers, TestClock)", () => {
       assert.include(tags, "ToolUse")
       assert.strictEqual(tags[tags.length - 1], "Ended")
       // Once finished, a new reattach replays the same run at once.
-      const again = yield* backend.reattach(live.runId)
+      const again = yield* catalog.reattach(live.runId)
       const replay = yield* Stream.runCollect(again.progress)
       assert.deepStrictEqual(replay.map((p) => p._tag), tags)
       assert.strictEqual((yield* again.result).outcome._tag, "Succeeded")
@@ -122,14 +141,14 @@ describe("local backend (test layers, TestClock)", () => {
 
   it.effect("reattach to an unknown run fails with RunNotFound", () =>
     Effect.gen(function*() {
-      const backend = yield* Backend
-      const error = yield* Effect.flip(backend.reattach("no-such-run"))
+      const catalog = yield* RunCatalog
+      const error = yield* Effect.flip(catalog.reattach("no-such-run"))
       assert.strictEqual(error._tag, "RunNotFound")
     }).pipe(Effect.provide(layerFor({}))))
 
   it.effect("a run's own stop grace periods (from the config) replace the defaults", () =>
     Effect.gen(function*() {
-      const backend = yield* Backend
+      const backend = yield* LocalBackend
       const handle = yield* backend.launch({ ...spec, timeoutMs: 1000, stopGrace: { interruptGraceMs: 1500, terminateGraceMs: 2500 } })
       const result = yield* Effect.forkChild(handle.result)
       for (let i = 0; i < 20; i++) yield* TestClock.adjust(500)
@@ -144,7 +163,7 @@ describe("local backend (test layers, TestClock)", () => {
 
   it.effect("cancel with SIGTERM records Cancelled (exit 143 in the CLI)", () =>
     Effect.gen(function*() {
-      const backend = yield* Backend
+      const backend = yield* LocalBackend
       const handle = yield* backend.launch(spec)
       yield* TestClock.adjust(1000)
       yield* handle.cancel("SIGTERM")
@@ -159,7 +178,7 @@ describe("local backend (test layers, TestClock)", () => {
 
   it.effect("no --claude-path and no usable claude: RuntimeUnavailable carrying the bootstrap outcome, nothing spawned", () =>
     Effect.gen(function*() {
-      const backend = yield* Backend
+      const backend = yield* LocalBackend
       const handle = yield* backend.launch({ ...spec, claudePath: null })
       const { outcome, record } = yield* handle.result
       assert.strictEqual(outcome._tag, "RuntimeUnavailable")
@@ -167,13 +186,13 @@ describe("local backend (test layers, TestClock)", () => {
       assert.deepInclude(outcome.evidence.bootstrap, { outcome: "SkipSentinel", outcomeCode: 5 })
       assert.isTrue(outcome.retryable)
       assert.match(outcome.message, /pid 77/)
-      assert.strictEqual(record.agent.pid, null)
+      assert.strictEqual(record.placement._tag === "Local" ? record.placement.agentPid : "not local", null)
       assert.strictEqual(record.status, "failed")
     }).pipe(Effect.scoped, Effect.provide(layerFor({}))))
 
   it.effect("a spawn failure is the run's outcome, not an error", () =>
     Effect.gen(function*() {
-      const backend = yield* Backend
+      const backend = yield* LocalBackend
       const handle = yield* backend.launch({ ...spec, claudePath: "/nonexistent/claude", cwd: "/" })
       const { outcome } = yield* handle.result
       assert.strictEqual(outcome._tag, "SpawnFailed")
@@ -181,8 +200,8 @@ describe("local backend (test layers, TestClock)", () => {
       Effect.scoped,
       Effect.provide(
         LocalBackend.layer().pipe(
-          Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layerTest, Bootstrap.layerTest(() => lockHeld))),
-          Layer.provideMerge(Layer.mergeAll(ProcessTable.layerTest, AgentProcess.layer))
+          Layer.provideMerge(Layer.mergeAll(StopSequence.layer, MemoryRunStore.layer, BootstrapTest.layer(() => lockHeld))),
+          Layer.provideMerge(Layer.mergeAll(ProcessTableTest.layer, AgentProcess.layer))
         )
       )
     ))

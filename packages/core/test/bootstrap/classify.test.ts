@@ -6,12 +6,13 @@ import { assert, describe, it } from "@effect/vitest"
 import { classifyRun, classifySpawnError, npmErrorCode } from "../../src/bootstrap/classify.ts"
 import { ErrorKindCodes } from "../../src/bootstrap/codes.ts"
 import { InstallerErrorClasses } from "../../src/bootstrap/errors.ts"
-import { InstallerSpawnError, scriptedRun } from "../../src/bootstrap/InstallerProcess.ts"
+import { InstallerSpawnError } from "../../src/bootstrap/InstallerProcess.ts"
+import { BootstrapTest } from "../../src/testing.ts"
 import { stderrHash } from "../../src/bootstrap/installerOutput.ts"
 import { makeRedactor } from "../../src/domain/Redaction.ts"
 
 const classify = (stderr: string, phase: "npm" | "pip" | "venv" = "pip", exitCode = 1) =>
-  classifyRun({ phase, command: "installer", run: scriptedRun({ exitCode }, "", stderr), redactor: makeRedactor({}), timeoutMs: 1000, spec: "pkg" })
+  classifyRun({ phase, command: "installer", run: BootstrapTest.scriptedRun({ exitCode }, "", stderr), redactor: makeRedactor({}), timeoutMs: 1000, spec: "pkg" })
 
 describe("classify", () => {
   it.each([
@@ -52,6 +53,13 @@ describe("classify", () => {
     }
   })
 
+  it("one class per error kind: every code in ErrorKindCodes has exactly one class, each with its own tag", () => {
+    const codes = InstallerErrorClasses.map((Class) => Class.code)
+    assert.sameMembers(codes, Object.values(ErrorKindCodes))
+    assert.strictEqual(new Set(codes).size, codes.length)
+    assert.strictEqual(new Set(InstallerErrorClasses.map((Class) => Class.identifier)).size, codes.length)
+  })
+
   it("exit 137 from a wrapper shell is signal_killed via 128+n, with the return code", () => {
     const error = classify("", "venv", 137)
     assert.strictEqual(error._tag, "SignalKilled")
@@ -62,7 +70,7 @@ describe("classify", () => {
 
   it("a fault the CPU raised (SIGILL, SIGBUS, SIGFPE) is explained as such, not as a signal someone sent", () => {
     const advice = (signal: "SIGILL" | "SIGBUS" | "SIGFPE" | "SIGHUP") =>
-      classifyRun({ phase: "npm", command: "claude --version", run: scriptedRun({ signal }), redactor: makeRedactor({}), timeoutMs: 5000, spec: "x" }).message
+      classifyRun({ phase: "npm", command: "claude --version", run: BootstrapTest.scriptedRun({ signal }), redactor: makeRedactor({}), timeoutMs: 5000, spec: "x" }).message
     assert.match(advice("SIGILL"), /instruction this CPU does not have/)
     assert.match(advice("SIGBUS"), /bus error/)
     assert.match(advice("SIGFPE"), /arithmetic fault/)
@@ -71,7 +79,7 @@ describe("classify", () => {
   })
 
   it("a signal agentrun sent itself is not signal_killed", () => {
-    const run = { ...scriptedRun({ signal: "SIGKILL" }), sentSignal: "SIGKILL", timedOut: true }
+    const run = { ...BootstrapTest.scriptedRun({ signal: "SIGKILL" }), sentSignal: "SIGKILL", timedOut: true }
     const error = classifyRun({ phase: "npm", command: "npm", run, redactor: makeRedactor({}), timeoutMs: 5000, spec: "x" })
     assert.strictEqual(error._tag, "SubprocessTimeout")
   })
@@ -79,7 +87,7 @@ describe("classify", () => {
   it("uncategorized carries the last stderr line and a stable hash; secrets never reach messages", () => {
     const redactor = makeRedactor({ ANTHROPIC_API_KEY: "sk-ant-supersecret", HOME: "/root", GH_TOKEN: "ghp_abcdef" })
     const stderr = "connecting with sk-ant-supersecret\nfailed at /tmp/a1/x line 42 via https://bob:hunter2@proxy:8080"
-    const error = classifyRun({ phase: "pip", command: "pip", run: scriptedRun({ exitCode: 2 }, "", stderr), redactor, timeoutMs: 1, spec: "x" })
+    const error = classifyRun({ phase: "pip", command: "pip", run: BootstrapTest.scriptedRun({ exitCode: 2 }, "", stderr), redactor, timeoutMs: 1, spec: "x" })
     assert.strictEqual(error._tag, "Uncategorized")
     const text = JSON.stringify(error)
     assert.notInclude(text, "sk-ant-supersecret")

@@ -324,6 +324,45 @@ describe("AgentrunConfig.layer: reading the file", () => {
       }).pipe(Effect.provide(AgentrunConfig.layer)))
   }
 
+  it.effect("the Kubernetes keys are decoded: backend, the kubernetes section's texts, maps, tolerations and TTL", () =>
+    Effect.gen(function*() {
+      const path = NodePath.join(tempDir(), "config.json")
+      const kubernetes: NonNullable<ConfigFile["kubernetes"]> = {
+        context: "prod",
+        namespace: "agents",
+        image: "agent:1",
+        cpu: "500m",
+        memory: "1Gi",
+        podEnv: { ANTHROPIC_BASE_URL: "http://proxy" },
+        nodeSelector: { pool: "agents" },
+        tolerations: [{ key: "agents", operator: "Exists", effect: "NoSchedule" }],
+        imagePullSecrets: ["regcred"],
+        labels: { team: "a" },
+        annotations: { note: "x" },
+        ttlSecondsAfterFinished: 60
+      }
+      NodeFs.writeFileSync(path, JSON.stringify({ backend: "k8s", kubernetes }))
+      const loaded = yield* load({ AGENTRUN_CONFIG: path })
+      assert.deepStrictEqual(loaded.file, { backend: "k8s", kubernetes })
+    }).pipe(Effect.provide(AgentrunConfig.layer)))
+
+  const invalidKubernetes = [
+    { name: "a backend that does not exist", json: { backend: "docker" } },
+    { name: "a negative TTL", json: { kubernetes: { ttlSecondsAfterFinished: -1 } } },
+    { name: "a toleration operator Kubernetes does not have", json: { kubernetes: { tolerations: [{ operator: "Matches" }] } } },
+    { name: "a label value that is not text", json: { kubernetes: { labels: { team: 1 } } } }
+  ] as const
+  for (const c of invalidKubernetes) {
+    it.effect(`${c.name} → ConfigError naming the file`, () =>
+      Effect.gen(function*() {
+        const path = NodePath.join(tempDir(), "config.json")
+        NodeFs.writeFileSync(path, JSON.stringify(c.json))
+        const error = yield* Effect.flip(load({ AGENTRUN_CONFIG: path }))
+        assert.strictEqual(error.source, path)
+        assert.include(error.message, "is not a valid agentrun config")
+      }).pipe(Effect.provide(AgentrunConfig.layer)))
+  }
+
   it.effect("an unreadable path (a directory) → ConfigError 'Cannot read'", () =>
     Effect.gen(function*() {
       const dir = tempDir()

@@ -1,15 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import type { AgentHandle } from "../../src/process/AgentProcess.ts"
 import { AgentProcess } from "../../src/process/AgentProcess.ts"
-import { type FakeAgentScript, layerTest as agentLayerTest } from "../../src/process/AgentProcessTest.ts"
-import { StopSequence } from "../../src/process/StopSequence.ts"
-import { ProcessTableTest } from "../../src/procfs/InMemoryProcessTable.ts"
-import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
+import { exitAfterStop, StopSequence, type StopTarget } from "../../src/process/StopSequence.ts"
+import { AgentProcessTest, type FakeAgentScript, ProcessTableTest } from "../../src/testing.ts"
+
+const agentLayerTest = AgentProcessTest.layerTest
 
 const layerFor = (script: FakeAgentScript) => {
-  const table = ProcessTable.layerTest
+  const table = ProcessTableTest.layer
   return Layer.mergeAll(StopSequence.layer, agentLayerTest(() => script)).pipe(Layer.provideMerge(table))
 }
 
@@ -93,7 +93,7 @@ describe("stop sequence (TestClock, in-memory processes)", () => {
       const stopper = yield* StopSequence
       const swept = yield* stopper.sweep(agent.pid)
       assert.deepStrictEqual([...swept], [4001])
-      assert.isFalse(yield* controls.table.isAlive(4001))
+      assert.isFalse(yield* controls.control.isAlive(4001))
     }).pipe(Effect.scoped, Effect.provide(layerFor({ children: [{ pid: 4001, ppid: 1, sid: 4000, pgid: 4000 }] }))))
 })
 
@@ -115,6 +115,62 @@ describe("sweep after the agent died (in-memory processes)", () => {
       assert.deepStrictEqual([...withoutCookie], [], "nothing but the cookie links the orphaned tool to the run")
       const swept = yield* stopper.sweep(agent.pid, { name: "AGENTRUN_RUN_ID", value: "run-1" })
       assert.deepStrictEqual([...swept].sort(), [4010, 4011])
-      assert.isTrue(yield* controls.table.isAlive(4020))
+      assert.isTrue(yield* controls.control.isAlive(4020))
     }).pipe(Effect.scoped, Effect.provide(layerFor({}))))
+
+})
+
+describe("stop sequence: the bounded wait after SIGKILL, any StopTarget", () => {
+  it.effect("an agent in uninterruptible sleep outlives SIGKILL: the stop gives up after the kill grace and says so", () =>
+    Effect.gen(function*() {
+      const agent = yield* spawnFake
+      const report = yield* stopWith(agent, 40_000)
+      assert.deepStrictEqual(report.steps.map((s) => [s.signal, s.atMs, s.answered]), [["SIGINT", 0, false], ["SIGTERM", 10_000, false], ["SIGKILL", 30_000, false]])
+      assert.isFalse(report.ended)
+      assert.strictEqual(report.tookMs, 35_000)
+      assert.isNull(yield* agent.exited)
+      // Its wait ends: the pending SIGKILL is delivered, as Linux does.
+      const controls = yield* ProcessTableTest
+      yield* controls.update(agent.pid, { state: "S" })
+      yield* TestClock.adjust(10)
+      assert.strictEqual((yield* agent.exit).signal?.name, "SIGKILL")
+    }).pipe(Effect.scoped, Effect.provide(layerFor({ state: "D" }))))
+
+  it.effect("any StopTarget gets the same sequence and evidence (a Pod-shaped one: deletes, no pids)", () =>
+    Effect.gen(function*() {
+      const stopper = yield* StopSequence
+      const sent: Array<string> = []
+      let ended: string | null = null
+      const pod: StopTarget<string> = {
+        interrupt: Effect.sync(() => {
+          sent.push("delete")
+          return { signal: "SIGTERM", target: "pod", pids: [], object: "ns/run-1" }
+        }),
+        terminate: Effect.sync(() => {
+          sent.push("delete")
+          return { signal: "SIGTERM", target: "pod", pids: [], object: "ns/run-1" }
+        }),
+        kill: Effect.sync(() => {
+          sent.push("delete grace 0")
+          ended = "terminated: Error, exit 137"
+          return { signal: "SIGKILL", target: "pod", pids: [], object: "ns/run-1" }
+        }),
+        exit: Effect.sync(() => ended).pipe(
+          Effect.repeat({ schedule: Schedule.spaced(100), until: (e) => e !== null }),
+          Effect.map((e) => e ?? "")
+        ),
+        exited: Effect.sync(() => ended)
+      }
+      const fiber = yield* Effect.forkChild(stopper.stop(pod, { grace: { interruptGrace: "1 second", terminateGrace: "1 second" } }))
+      for (let t = 0; t < 5; t++) yield* TestClock.adjust(1000)
+      const report = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(sent, ["delete", "delete", "delete grace 0"])
+      assert.deepStrictEqual(report.steps.map((s) => [s.signal, s.target, s.object, s.atMs]), [
+        ["SIGTERM", "pod", "ns/run-1", 0],
+        ["SIGTERM", "pod", "ns/run-1", 1000],
+        ["SIGKILL", "pod", "ns/run-1", 2000]
+      ])
+      assert.isTrue(report.ended)
+      assert.strictEqual(yield* exitAfterStop(pod, report, "unknown"), "terminated: Error, exit 137")
+    }).pipe(Effect.provide(layerFor({}))))
 })

@@ -1,8 +1,8 @@
 import { Effect, Option } from "effect"
-import { ProcessTableTest } from "../../src/procfs/InMemoryProcessTable.ts"
 import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
 import { processTableConformance } from "./conformance.ts"
 import { eventually, spawnSession } from "./realProcesses.ts"
+import { ProcessTableTest } from "../../src/testing.ts"
 
 const pidLine = (lines: ReadonlyArray<string>, index: number): number => {
   const line = lines[index]
@@ -46,7 +46,7 @@ processTableConformance<never>({
 
 processTableConformance<ProcessTableTest>({
   name: "in-memory",
-  layer: ProcessTable.layerTest,
+  layer: ProcessTableTest.layer,
   outsider: Effect.gen(function*() {
     const controls = yield* ProcessTableTest
     yield* controls.seed({ pid: 50, ppid: 1, cmdline: ["node", "agentrun"] })

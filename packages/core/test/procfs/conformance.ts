@@ -1,5 +1,5 @@
 /**
- * One suite of tests against the {@link ProcessTableShape} interface, run against the real layer
+ * One suite of tests against the {@link ProcessTableShape} and {@link ProcessControlShape} interfaces, run against the real layer
  * (with real processes) and the in-memory layer (seeded equivalently): the points both must agree
  * on, so that tests written against the in-memory table hold for the real one.
  *
@@ -12,16 +12,17 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import type { Layer, Scope } from "effect"
 import { isZombie, type ProcessInfo } from "../../src/procfs/ProcessInfo.ts"
+import { ProcessControl } from "../../src/procfs/ProcessControl.ts"
 import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
 import { eventually } from "./realProcesses.ts"
 
 /** What a fixture may need: the table, its own services `R`, and a scope for cleanup. */
-type Needs<R> = ProcessTable | R | Scope.Scope
+type Needs<R> = ProcessTable | ProcessControl | R | Scope.Scope
 
 /** The processes each implementation provides for the suite. */
 export interface ConformanceFixtures<R> {
   readonly name: string
-  readonly layer: Layer.Layer<ProcessTable | R>
+  readonly layer: Layer.Layer<ProcessTable | ProcessControl | R>
   /** A process outside every run (the supervisor itself). */
   readonly outsider: Effect.Effect<number, never, Needs<R>>
   /**
@@ -48,6 +49,7 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
     it.live("info describes a process; startTimeMatches detects identity", () =>
       run(Effect.gen(function*() {
         const table = yield* ProcessTable
+        const control = yield* ProcessControl
         const { leader, child } = yield* fixtures.session
         const found = yield* table.info(child)
         assert.isTrue(Option.isSome(found))
@@ -62,9 +64,9 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
         assert.isTrue(info.utimeTicks >= 0 && info.stimeTicks >= 0)
         assert.isNotNull(info.startTimeEpochMs)
         assert.isBelow(Math.abs((info.startTimeEpochMs ?? 0) - Date.now()), 60_000)
-        assert.isTrue(yield* table.startTimeMatches(child, info.startTimeTicks))
-        assert.isFalse(yield* table.startTimeMatches(child, info.startTimeTicks + 1))
-        assert.isTrue(yield* table.isAlive(child))
+        assert.isTrue(yield* control.startTimeMatches(child, info.startTimeTicks))
+        assert.isFalse(yield* control.startTimeMatches(child, info.startTimeTicks + 1))
+        assert.isTrue(yield* control.isAlive(child))
         const leaderInfo = Option.getOrThrow(yield* table.info(leader))
         assert.strictEqual(leaderInfo.sid, leader)
         assert.strictEqual(leaderInfo.pgid, leader)
@@ -73,13 +75,30 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
     it.live("a pid that does not exist: none, not alive, no-such-process", () =>
       run(Effect.gen(function*() {
         const table = yield* ProcessTable
+        const control = yield* ProcessControl
         assert.isTrue(Option.isNone(yield* table.info(absentPid)))
         assert.isTrue(Option.isNone(yield* table.stat(absentPid)))
-        assert.isFalse(yield* table.isAlive(absentPid))
-        assert.isFalse(yield* table.startTimeMatches(absentPid, 1))
-        assert.strictEqual(yield* table.kill(absentPid, "SIGTERM"), "no-such-process")
-        assert.strictEqual(yield* table.killGroup(absentPid, "SIGTERM"), "no-such-process")
+        assert.isFalse(yield* control.isAlive(absentPid))
+        assert.isFalse(yield* control.startTimeMatches(absentPid, 1))
+        assert.strictEqual(yield* control.kill(absentPid, "SIGTERM"), "no-such-process")
+        assert.strictEqual(yield* control.killGroup(absentPid, "SIGTERM"), "no-such-process")
         assert.isTrue(Option.isNone(yield* table.inspect(absentPid)))
+      })))
+
+    it.live("liveness: alive with its start time or none, pid-reused with another, gone when absent or a zombie", () =>
+      run(Effect.gen(function*() {
+        const table = yield* ProcessTable
+        const control = yield* ProcessControl
+        const { child } = yield* fixtures.session
+        const ticks = Option.getOrThrow(yield* table.stat(child)).startTimeTicks
+        assert.strictEqual(yield* control.liveness(child, ticks), "alive")
+        assert.strictEqual(yield* control.liveness(child, null), "alive")
+        assert.strictEqual(yield* control.liveness(child, ticks + 1), "pid-reused")
+        assert.strictEqual(yield* control.liveness(absentPid, null), "gone")
+        assert.strictEqual(yield* control.liveness(absentPid, 1), "gone")
+        const { zombie } = yield* fixtures.zombie
+        const zombieTicks = Option.getOrThrow(yield* table.stat(zombie)).startTimeTicks
+        assert.strictEqual(yield* control.liveness(zombie, zombieTicks), "gone")
       })))
 
     it.live("family finds the child and the reparented grandchild, parents first, root excluded", () =>
@@ -128,37 +147,40 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
     it.live("kill delivers; once the process is gone it reports no-such-process", () =>
       run(Effect.gen(function*() {
         const table = yield* ProcessTable
+        const control = yield* ProcessControl
         const pid = yield* fixtures.sleeper
-        assert.isTrue(yield* table.isAlive(pid))
-        assert.strictEqual(yield* table.kill(pid, "SIGTERM"), "delivered")
-        assert.isFalse(yield* eventually(table.isAlive(pid), (alive) => !alive))
-        assert.strictEqual(yield* eventually(table.kill(pid, "SIGTERM"), (r) => r === "no-such-process"), "no-such-process")
+        assert.isTrue(yield* control.isAlive(pid))
+        assert.strictEqual(yield* control.kill(pid, "SIGTERM"), "delivered")
+        assert.isFalse(yield* eventually(control.isAlive(pid), (alive) => !alive))
+        assert.strictEqual(yield* eventually(control.kill(pid, "SIGTERM"), (r) => r === "no-such-process"), "no-such-process")
         assert.isTrue(Option.isNone(yield* table.info(pid)))
       })))
 
     it.live("a process ignoring SIGINT survives it and dies on SIGTERM", () =>
       run(Effect.gen(function*() {
         const table = yield* ProcessTable
+        const control = yield* ProcessControl
         const pid = yield* fixtures.intIgnorer
         const inspection = Option.getOrThrow(yield* table.inspect(pid))
         assert.strictEqual(inspection.status._tag, "Available")
         if (inspection.status._tag === "Available") assert.include(inspection.status.status.ignored.signals, "SIGINT")
-        assert.strictEqual(yield* table.kill(pid, "SIGINT"), "delivered")
+        assert.strictEqual(yield* control.kill(pid, "SIGINT"), "delivered")
         yield* Effect.sleep("200 millis")
-        assert.isTrue(yield* table.isAlive(pid))
-        assert.strictEqual(yield* table.kill(pid, "SIGTERM"), "delivered")
-        assert.isFalse(yield* eventually(table.isAlive(pid), (alive) => !alive))
+        assert.isTrue(yield* control.isAlive(pid))
+        assert.strictEqual(yield* control.kill(pid, "SIGTERM"), "delivered")
+        assert.isFalse(yield* eventually(control.isAlive(pid), (alive) => !alive))
       })))
 
     it.live("SIGSTOP stops (state T), SIGCONT resumes", () =>
       run(Effect.gen(function*() {
         const table = yield* ProcessTable
+        const control = yield* ProcessControl
         const pid = yield* fixtures.sleeper
-        assert.strictEqual(yield* table.kill(pid, "SIGSTOP"), "delivered")
+        assert.strictEqual(yield* control.kill(pid, "SIGSTOP"), "delivered")
         const stopped = yield* eventually(table.info(pid), (o) => Option.isSome(o) && o.value.state === "T")
         assert.strictEqual(Option.getOrThrow(stopped).state, "T")
-        assert.isTrue(yield* table.isAlive(pid))
-        assert.strictEqual(yield* table.kill(pid, "SIGCONT"), "delivered")
+        assert.isTrue(yield* control.isAlive(pid))
+        assert.strictEqual(yield* control.kill(pid, "SIGCONT"), "delivered")
         // Briefly R while it handles SIGCONT, then back asleep.
         const resumed = yield* eventually(table.info(pid), (o) => Option.isSome(o) && o.value.state === "S")
         assert.strictEqual(Option.getOrThrow(resumed).state, "S")
@@ -167,27 +189,29 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
     it.live("a zombie is found, is not alive, and still accepts signals", () =>
       run(Effect.gen(function*() {
         const table = yield* ProcessTable
+        const control = yield* ProcessControl
         const { parent, zombie } = yield* fixtures.zombie
         const info = Option.getOrThrow(yield* table.info(zombie))
         assert.strictEqual(info.state, "Z")
         assert.isTrue(isZombie(info))
         assert.strictEqual(info.ppid, parent)
         assert.deepStrictEqual(info.cmdline, [])
-        assert.isFalse(yield* table.isAlive(zombie))
-        assert.isTrue(yield* table.isAlive(parent))
-        assert.strictEqual(yield* table.kill(zombie, "SIGTERM"), "delivered")
+        assert.isFalse(yield* control.isAlive(zombie))
+        assert.isTrue(yield* control.isAlive(parent))
+        assert.strictEqual(yield* control.kill(zombie, "SIGTERM"), "delivered")
         assert.include((yield* table.family(parent)).map((p) => p.pid), zombie)
       })))
 
     it.live("killGroup reaches every member, the reparented grandchild included", () =>
       run(Effect.gen(function*() {
         const table = yield* ProcessTable
+        const control = yield* ProcessControl
         const { leader, child, grandchild } = yield* fixtures.session
         // No process has pgid == child (the child is not a group leader).
-        assert.strictEqual(yield* table.killGroup(child, "SIGTERM"), "no-such-process")
-        assert.strictEqual(yield* table.killGroup(leader, "SIGKILL"), "delivered")
+        assert.strictEqual(yield* control.killGroup(child, "SIGTERM"), "no-such-process")
+        assert.strictEqual(yield* control.killGroup(leader, "SIGKILL"), "delivered")
         for (const pid of [leader, child, grandchild]) {
-          assert.isFalse(yield* eventually(table.isAlive(pid), (alive) => !alive), `pid ${pid} still alive`)
+          assert.isFalse(yield* eventually(control.isAlive(pid), (alive) => !alive), `pid ${pid} still alive`)
         }
         const left = yield* eventually(table.family(leader, { includeRoot: true }), (ps) => ps.every(isZombie))
         assert.isTrue(left.every(isZombie))
@@ -195,8 +219,8 @@ export const processTableConformance = <R>(fixtures: ConformanceFixtures<R>): vo
 
     it.live("refuses to signal pids that kill(2) would broadcast to", () =>
       run(Effect.gen(function*() {
-        const table = yield* ProcessTable
-        for (const attempt of [table.kill(0, "SIGTERM"), table.kill(-5, "SIGTERM"), table.killGroup(1, "SIGTERM"), table.killGroup(0, "SIGTERM")]) {
+        const control = yield* ProcessControl
+        for (const attempt of [control.kill(0, "SIGTERM"), control.kill(-5, "SIGTERM"), control.killGroup(1, "SIGTERM"), control.killGroup(0, "SIGTERM")]) {
           const exit = yield* Effect.exit(attempt)
           assert.strictEqual(exit._tag, "Failure")
         }

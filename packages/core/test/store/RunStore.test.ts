@@ -6,7 +6,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { RunId } from "../../src/domain/Run.ts"
 import { AgentrunPaths } from "../../src/paths/AgentrunPaths.ts"
-import { eventsReadWindowBytes, RunStore } from "../../src/store/RunStore.ts"
+import { eventsReadWindowBytes, eventsStart, RunStore } from "../../src/store/RunStore.ts"
 
 describe("RunStore.readEventsSince", () => {
   it.effect("reads a long transcript window by window, whole lines only, a line longer than the window whole", () => {
@@ -19,7 +19,7 @@ describe("RunStore.readEventsSince", () => {
       const store = yield* RunStore
       yield* Effect.scoped(Effect.flatMap(store.openEvents(runId), (log) => log.append(lines)))
       const read: Array<string> = []
-      let cursor = 0
+      let cursor = eventsStart
       let calls = 0
       for (;;) {
         const chunk = yield* store.readEventsSince(runId, cursor)

@@ -13,13 +13,16 @@ import type { WatchdogSettings } from "../../src/domain/Run.ts"
 import { type HangAction, verdict } from "../../src/domain/Verdict.ts"
 import { emptyObservation } from "../../src/domain/Observation.ts"
 import { AgentProcess } from "../../src/process/AgentProcess.ts"
-import { type FakeAgentScript, layerTest as agentLayerTest } from "../../src/process/AgentProcessTest.ts"
 import { StopSequence } from "../../src/process/StopSequence.ts"
-import { ProcessTableTest } from "../../src/procfs/InMemoryProcessTable.ts"
 import { ProcfsUnavailable } from "../../src/procfs/ProcfsErrors.ts"
+import { ProcessControl } from "../../src/procfs/ProcessControl.ts"
 import { ProcessTable } from "../../src/procfs/ProcessTable.ts"
 import type { Activity } from "../../src/watchdog/Detection.ts"
 import { type HangFound, Watchdog } from "../../src/watchdog/Watchdog.ts"
+import { artifactsIn } from "../../src/store/AtomicWrite.ts"
+import { AgentProcessTest, type FakeAgentScript, ProcessTableTest } from "../../src/testing.ts"
+
+const agentLayerTest = AgentProcessTest.layerTest
 
 const settings: WatchdogSettings = { stallTimeoutMs: 10_000, startupTimeoutMs: 60_000, busyTimeoutMs: 20_000, probeGraceMs: 3_000, sampleIntervalMs: 1_000 }
 const quiet: Activity = { lastOutputAtMs: 0, initSeen: true, lastLines: ["{\"type\":\"system\",\"subtype\":\"init\"}"] }
@@ -27,7 +30,7 @@ const quiet: Activity = { lastOutputAtMs: 0, initSeen: true, lastLines: ["{\"typ
 const layerFor = (script: FakeAgentScript) =>
   Watchdog.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(StopSequence.layer, agentLayerTest(() => script))),
-    Layer.provideMerge(ProcessTable.layerTest)
+    Layer.provideMerge(ProcessTableTest.layer)
   )
 
 const spawn = Effect.gen(function*() {
@@ -92,7 +95,7 @@ describe("Watchdog (in-memory table, TestClock)", () => {
       const agent = yield* spawn
       const runDir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "agentrun-wd-unit-"))
       const found: HangFound = { detection: { reason: "stall", idleMs: 10_000, timeoutMs: 10_000 }, measured: { treeCpuPercent: 0, agentCpuPercent: 0, rcharBytesPerSecond: null }, unavailable: [] }
-      const fiber = yield* Effect.forkChild(watchdog.triage(agent, found, { runDir, env: {}, redactor: makeRedactor({}), lastOutput: [], settings }))
+      const fiber = yield* Effect.forkChild(watchdog.triage(agent, found, { artifacts: artifactsIn(runDir), env: {}, redactor: makeRedactor({}), lastOutput: [], settings }))
       // The dump is real file I/O: wait (real time) until the probe went out, then move the clock.
       for (let waited = 0; (yield* controls.signalLog).length === 0; waited += 5) {
         assert.isBelow(waited, 10_000, "the probe never went out")
@@ -118,7 +121,7 @@ describe("Watchdog (in-memory table, TestClock)", () => {
       const controls = yield* ProcessTableTest
       const agent = yield* spawn
       const found: HangFound = { detection: { reason: "stall", idleMs: 10_000, timeoutMs: 10_000 }, measured: { treeCpuPercent: 0, agentCpuPercent: 0, rcharBytesPerSecond: null }, unavailable: [] }
-      const fiber = yield* Effect.forkChild(watchdog.triage(agent, found, { runDir: "/nonexistent/\0bad", env: {}, redactor: makeRedactor({}), lastOutput: [], settings }))
+      const fiber = yield* Effect.forkChild(watchdog.triage(agent, found, { artifacts: artifactsIn("/nonexistent/\0bad"), env: {}, redactor: makeRedactor({}), lastOutput: [], settings }))
       const action = yield* until(fiber, 60)
       assert.deepStrictEqual(action.probe, { answered: false })
       assert.deepStrictEqual(action.sigint, { state: "S", pending: false, blocked: false, ignored: true, caught: false })
@@ -137,7 +140,7 @@ describe("Watchdog (in-memory table, TestClock)", () => {
       const agent = yield* spawn
       const runDir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "agentrun-wd-unit-"))
       const found: HangFound = { detection: { reason: "busy", idleMs: 20_000, timeoutMs: 20_000 }, measured: { treeCpuPercent: 95, agentCpuPercent: 95, rcharBytesPerSecond: null }, unavailable: [] }
-      const fiber = yield* Effect.forkChild(watchdog.triage(agent, found, { runDir, env: {}, redactor: makeRedactor({}), lastOutput: [], settings }))
+      const fiber = yield* Effect.forkChild(watchdog.triage(agent, found, { artifacts: artifactsIn(runDir), env: {}, redactor: makeRedactor({}), lastOutput: [], settings }))
       const action = yield* until(fiber, 60)
       assert.isNull(action.probe)
       assert.strictEqual(action.cpuPercent, 95)
@@ -147,7 +150,7 @@ describe("Watchdog (in-memory table, TestClock)", () => {
 
 describe("Watchdog without /proc (ps fallback)", () => {
   const noProc = new ProcfsUnavailable({ message: "no /proc process table on platform test", path: "/proc", code: null, platform: "test" })
-  /** The real table with every /proc read failing, as off Linux: only signals work. */
+  /** The real table with every /proc read failing, as off Linux: only signals (ProcessControl) work. */
   const tableWithoutProc = Layer.effect(
     ProcessTable,
     Effect.map(Effect.service(ProcessTable), (real) =>
@@ -161,7 +164,7 @@ describe("Watchdog without /proc (ps fallback)", () => {
         io: () => Effect.fail(noProc),
         inspect: () => Effect.fail(noProc)
       }))
-  ).pipe(Layer.provide(ProcessTable.layer))
+  ).pipe(Layer.provide(ProcessTable.layer), Layer.merge(ProcessControl.layer))
 
   it.live("detects from output and ps CPU time, and the dump lists what was unavailable", () =>
     Effect.gen(function*() {
@@ -173,7 +176,7 @@ describe("Watchdog without /proc (ps fallback)", () => {
       assert.strictEqual(found.detection.reason, "stall")
       assert.isTrue(found.unavailable.some((u) => u.includes("CPU from ps")))
       const runDir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "agentrun-wd-unit-"))
-      const action = yield* watchdog.triage(agent, found, { runDir, env: {}, redactor: makeRedactor({}), lastOutput: [], settings: { ...settings, probeGraceMs: 2_000 } })
+      const action = yield* watchdog.triage(agent, found, { artifacts: artifactsIn(runDir), env: {}, redactor: makeRedactor({}), lastOutput: [], settings: { ...settings, probeGraceMs: 2_000 } })
       assert.deepStrictEqual(action.waitingOn, { kind: "unknown" })
       assert.isTrue(action.unavailable.some((u) => u.startsWith("process tree, threads, signal masks")))
       assert.isNotNull(action.dumpPath)

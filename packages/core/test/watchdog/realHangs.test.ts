@@ -15,7 +15,7 @@ import { offlineClaudeEnv, type Scenario, start } from "../../../../test/support
 import { claudeBinary as claudeExe } from "../../../../test/support/fake-anthropic/runClaude.ts"
 import { scenarios } from "../../../../test/support/fake-anthropic/scenarios.ts"
 import { stillRunning } from "../../../../test/support/proc.ts"
-import { Backend, type RunResult } from "../../src/backend/Backend.ts"
+import { type RunResult } from "../../src/backend/Backend.ts"
 import { LocalBackend } from "../../src/backend/LocalBackend.ts"
 import { Bootstrap } from "../../src/bootstrap/Bootstrap.ts"
 import type { RunSpec, WatchdogSettings } from "../../src/domain/Run.ts"
@@ -70,7 +70,7 @@ const baseSpec = (over: Partial<RunSpec>): RunSpec => ({
 /** Runs one spec through the real backend; returns the result, the dump (if any) and the wall time. */
 const runSpec = (spec: RunSpec) =>
   Effect.gen(function*() {
-    const backend = yield* Backend
+    const backend = yield* LocalBackend
     const store = yield* RunStore
     const started = Date.now()
     const handle = yield* backend.launch(spec)
@@ -78,7 +78,7 @@ const runSpec = (spec: RunSpec) =>
     const dumpFile = NodePath.join(store.runDir(handle.runId), "hang-dump.json")
     const dump = NodeFs.existsSync(dumpFile) ? (JSON.parse(NodeFs.readFileSync(dumpFile, "utf8")) as HangDump) : null
     const text = NodeFs.existsSync(dumpFile.replace(/json$/, "txt")) ? NodeFs.readFileSync(dumpFile.replace(/json$/, "txt"), "utf8") : ""
-    const pid = result.record.agent.pid
+    const pid = result.record.placement._tag === "Local" ? result.record.placement.agentPid : null
     return { result, dump, text, pid, wallMs: Date.now() - started }
   }).pipe(Effect.scoped, Effect.provide(layer))
 

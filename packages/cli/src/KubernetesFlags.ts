@@ -1,0 +1,331 @@
+/**
+ * The Kubernetes flags of `run` (names fixed by issue 13, kubectl's where kubectl has one) and
+ * their resolution, with the config file (`backend`, `kubernetes.*`) and the defaults, into a
+ * {@link ClusterTarget} and the run's {@link KubernetesRunOptions}.
+ *
+ * Precedence: flag > config file > default. The cluster: `--kubeconfig`, else `KUBECONFIG`, else
+ * `~/.kube/config`, else the in-cluster service account (client-node's `loadFromDefault`, done by
+ * the API layer); the namespace: `-n`, else `kubernetes.namespace`, else the context's. Every
+ * value is checked here, before anything is created, and a bad one is a {@link ConfigError}
+ * naming its source (`flag --cpu`, `<config path> kubernetes.cpu`): the CLI makes it a usage
+ * error (exit 2).
+ *
+ * @module
+ */
+import {
+  type ClusterTarget,
+  ConfigError,
+  type ConfigFile,
+  isNamespaceName,
+  isObjectName,
+  isValidLabelKey,
+  isValidLabelValue,
+  kubernetesRunDefaults,
+  type KubernetesRunOptions,
+  kubernetesRunOptions,
+  parseApiKeySecret,
+  parsePodEnv,
+  parseQuantity,
+  type PodEnvVar,
+  type Toleration
+} from "@agentrun/core"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import { Flag } from "effect/cli"
+import * as NodePath from "node:path"
+import { ExitCodes, setExitCode } from "./ExitCode.ts"
+
+const k8sOnly = "(--backend k8s)"
+
+/** The flags, to spread into `run`'s own. */
+export const kubernetesFlags = {
+  backend: Flag.Literals("backend", ["local", "k8s"]).pipe(
+    Flag.withDescription("Where the agent runs: local (a child process, the default) or k8s (a Kubernetes Job); default: the config file's `backend`"),
+    Flag.optional
+  ),
+  kubeconfig: Flag.String("kubeconfig").pipe(
+    Flag.withDescription(`The kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else the in-cluster service account) ${k8sOnly}`),
+    Flag.optional
+  ),
+  context: Flag.String("context").pipe(Flag.withDescription(`The kubeconfig context (default: its current one) ${k8sOnly}`), Flag.optional),
+  namespace: Flag.String("namespace").pipe(
+    Flag.withAlias("n"),
+    Flag.withDescription(`The namespace of the Job (default: the context's) ${k8sOnly}`),
+    Flag.optional
+  ),
+  image: Flag.String("image").pipe(
+    Flag.withDescription(`The agent's image: sh and claude on PATH (default: the config file's kubernetes.image) ${k8sOnly}`),
+    Flag.optional
+  ),
+  cpu: Flag.String("cpu").pipe(Flag.withDescription(`CPU request = limit, a Kubernetes quantity (default ${kubernetesRunDefaults.cpu}) ${k8sOnly}`), Flag.optional),
+  memory: Flag.String("memory").pipe(
+    Flag.withDescription(`Memory request = limit, a Kubernetes quantity (default ${kubernetesRunDefaults.memory}) ${k8sOnly}`),
+    Flag.optional
+  ),
+  serviceAccount: Flag.String("service-account").pipe(
+    Flag.withDescription(`The Pod's service account, its token mounted (default: none mounted) ${k8sOnly}`),
+    Flag.optional
+  ),
+  apiKeySecret: Flag.String("api-key-secret").pipe(
+    Flag.withMetavar("NAME[:KEY]"),
+    Flag.withDescription(`ANTHROPIC_API_KEY from this Secret's KEY (default ANTHROPIC_API_KEY), a secretKeyRef: agentrun never reads it ${k8sOnly}`),
+    Flag.optional
+  ),
+  podEnv: Flag.String("pod-env").pipe(
+    Flag.withMetavar("NAME=VALUE"),
+    Flag.withDescription(`An environment variable of the Pod, repeatable (e.g. ANTHROPIC_BASE_URL=...) ${k8sOnly}`),
+    Flag.atLeast(0)
+  ),
+  workspacePvc: Flag.String("workspace-pvc").pipe(
+    Flag.withDescription(`A PersistentVolumeClaim mounted at /workspace, the agent's working directory (default: an emptyDir) ${k8sOnly}`),
+    Flag.optional
+  ),
+  agent: Flag.String("agent").pipe(
+    Flag.withDescription(`The agent's id: at most one active run of it in the namespace (a Lease guards it) ${k8sOnly}`),
+    Flag.optional
+  ),
+  task: Flag.String("task").pipe(Flag.withDescription(`The task's id, on the Job's labels ${k8sOnly}`), Flag.optional),
+  session: Flag.String("session").pipe(Flag.withDescription(`The claude session the run resumes (claude --resume) ${k8sOnly}`), Flag.optional),
+  dryRun: Flag.Boolean("dry-run").pipe(
+    Flag.withDescription(`Print the Secret (its data base64, as kubectl shows it: it holds the prompt) and the Job as YAML; create nothing ${k8sOnly}`),
+    Flag.withDefault(false)
+  )
+}
+
+/** The parsed values of {@link kubernetesFlags}. */
+export interface KubernetesFlagValues {
+  readonly backend: Option.Option<"local" | "k8s">
+  readonly kubeconfig: Option.Option<string>
+  readonly context: Option.Option<string>
+  readonly namespace: Option.Option<string>
+  readonly image: Option.Option<string>
+  readonly cpu: Option.Option<string>
+  readonly memory: Option.Option<string>
+  readonly serviceAccount: Option.Option<string>
+  readonly apiKeySecret: Option.Option<string>
+  readonly podEnv: ReadonlyArray<string>
+  readonly workspacePvc: Option.Option<string>
+  readonly agent: Option.Option<string>
+  readonly task: Option.Option<string>
+  readonly session: Option.Option<string>
+  readonly dryRun: boolean
+}
+
+/** A run's settings but the namespace, which may be the context's (known once the kubeconfig is loaded). */
+export type KubernetesRunDraft = Omit<KubernetesRunOptions, "namespace">
+
+/** The backend a run uses, and for `k8s` where and how. */
+export type BackendChoice =
+  | { readonly backend: "local" }
+  | {
+    readonly backend: "k8s"
+    /** The cluster; `namespace` null: the context's. */
+    readonly target: ClusterTarget
+    readonly draft: KubernetesRunDraft
+    readonly dryRun: boolean
+  }
+
+/** The run's options once the namespace is known (`target.namespace`, else the context's). */
+export const withNamespace = (draft: KubernetesRunDraft, namespace: string): KubernetesRunOptions =>
+  kubernetesRunOptions({ ...draft, namespace })
+
+/** The `run` flags that mean something for local runs only, with whether each was given. */
+export interface LocalOnlyFlags {
+  readonly cwd: boolean
+  readonly claudePath: boolean
+}
+
+/** Flag names (as typed) of the Kubernetes flags that were given. */
+const givenKubernetesFlags = (f: KubernetesFlagValues): ReadonlyArray<string> => [
+  ...(Option.isSome(f.kubeconfig) ? ["--kubeconfig"] : []),
+  ...(Option.isSome(f.context) ? ["--context"] : []),
+  ...(Option.isSome(f.namespace) ? ["--namespace"] : []),
+  ...(Option.isSome(f.image) ? ["--image"] : []),
+  ...(Option.isSome(f.cpu) ? ["--cpu"] : []),
+  ...(Option.isSome(f.memory) ? ["--memory"] : []),
+  ...(Option.isSome(f.serviceAccount) ? ["--service-account"] : []),
+  ...(Option.isSome(f.apiKeySecret) ? ["--api-key-secret"] : []),
+  ...(f.podEnv.length > 0 ? ["--pod-env"] : []),
+  ...(Option.isSome(f.workspacePvc) ? ["--workspace-pvc"] : []),
+  ...(Option.isSome(f.agent) ? ["--agent"] : []),
+  ...(Option.isSome(f.task) ? ["--task"] : []),
+  ...(Option.isSome(f.session) ? ["--session"] : []),
+  ...(f.dryRun ? ["--dry-run"] : [])
+]
+
+const refuse = (source: string, message: string) => new ConfigError({ message, source, retryable: false })
+
+/** A value from a flag, else the file, with the source an error names. */
+const pick = <A>(flag: Option.Option<A>, flagName: string, fromFile: A | undefined, fileKey: string, path: string) =>
+  Option.isSome(flag)
+    ? Option.some({ value: flag.value, source: `flag ${flagName}` })
+    : fromFile === undefined
+    ? Option.none()
+    : Option.some({ value: fromFile, source: `${path} kubernetes.${fileKey}` })
+
+/** Checks a picked value with `parse` (a Result whose failure is the reason); none stays none. */
+const checked = <A, B>(
+  picked: Option.Option<{ readonly value: A; readonly source: string }>,
+  parse: (a: A) => Result.Result<B, string>
+): Effect.Effect<Option.Option<B>, ConfigError> => {
+  if (Option.isNone(picked)) return Effect.succeed(Option.none())
+  const r = parse(picked.value.value)
+  return Result.isSuccess(r)
+    ? Effect.succeed(Option.some(r.success))
+    : Effect.fail(refuse(picked.value.source, `${picked.value.source}: ${r.failure}`))
+}
+
+const objectName = (what: string) => (name: string): Result.Result<string, string> =>
+  isObjectName(name) ? Result.succeed(name) : Result.fail(`"${name}" is not a ${what} name (a lower-case RFC 1123 subdomain)`)
+
+const nonEmpty = (what: string) => (text: string): Result.Result<string, string> =>
+  text.trim() === "" ? Result.fail(`the ${what} is empty`) : Result.succeed(text)
+
+/** Checks the labels (or node selector) of the file: keys and values as the API server validates them. */
+const labelMap = (what: string, map: Readonly<Record<string, string>>): Result.Result<Readonly<Record<string, string>>, string> => {
+  for (const [key, value] of Object.entries(map)) {
+    if (!isValidLabelKey(key)) return Result.fail(`"${key}" is not a ${what} key ([prefix/]name: a name of at most 63 of [A-Za-z0-9._-])`)
+    if (!isValidLabelValue(value)) return Result.fail(`the value of "${key}", "${value}", is not a label value (at most 63 of [A-Za-z0-9._-], alphanumeric ends)`)
+  }
+  return Result.succeed(map)
+}
+
+const annotationMap = (map: Readonly<Record<string, string>>): Result.Result<Readonly<Record<string, string>>, string> => {
+  const bad = Object.keys(map).find((key) => !isValidLabelKey(key))
+  return bad === undefined ? Result.succeed(map) : Result.fail(`"${bad}" is not an annotation key ([prefix/]name)`)
+}
+
+/** The file's tolerations, checked with the API server's own rules for one (core/v1 validation). */
+const tolerationList = (
+  fromFile: NonNullable<NonNullable<ConfigFile["kubernetes"]>["tolerations"]>
+): Result.Result<ReadonlyArray<Toleration>, string> => {
+  // The decoded fields may be `undefined`; a Toleration leaves them out.
+  const list: ReadonlyArray<Toleration> = fromFile.map((t) =>
+    Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as Toleration
+  )
+  for (const [i, t] of list.entries()) {
+    if (t.operator === "Exists" && t.value !== undefined && t.value !== "") return Result.fail(`[${i}]: a value must be empty when the operator is Exists`)
+    if ((t.key === undefined || t.key === "") && t.operator !== "Exists") return Result.fail(`[${i}]: without a key the operator must be Exists`)
+    if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") return Result.fail(`[${i}]: tolerationSeconds needs the effect NoExecute`)
+  }
+  return Result.succeed(list)
+}
+
+/**
+ * Resolves the backend and, for `k8s`, the cluster and the run's settings. `baseDir` is where
+ * relative paths (`--kubeconfig`) are resolved from. Fails with {@link ConfigError} naming the
+ * source for: a Kubernetes flag on a local run, a local-only flag (`--cwd`, `--claude-path`) on a
+ * k8s run, no image, and any value the API server would refuse (a quantity, a name, a label).
+ */
+export const resolveBackend = (
+  flags: KubernetesFlagValues,
+  local: LocalOnlyFlags,
+  file: ConfigFile,
+  path: string,
+  baseDir: string
+): Effect.Effect<BackendChoice, ConfigError> =>
+  Effect.gen(function*() {
+    const backend = Option.getOrElse(flags.backend, () => file.backend ?? "local")
+    const given = givenKubernetesFlags(flags)
+    if (backend === "local") {
+      if (given.length === 0) return { backend: "local" } as const
+      const from = Option.isSome(flags.backend) ? "--backend local" : file.backend === "local" ? `${path} backend "local"` : "the default backend, local"
+      return yield* refuse(`flag ${given[0]}`, `${given.join(", ")} ${given.length === 1 ? "applies" : "apply"} to --backend k8s only (this run's backend is ${from}).`)
+    }
+    if (local.cwd || local.claudePath) {
+      const flag = local.cwd ? "--cwd" : "--claude-path"
+      const why = local.cwd ? "the Pod works in /workspace (--workspace-pvc mounts a volume there)" : "the Pod runs the image's claude"
+      return yield* refuse(`flag ${flag}`, `${flag} applies to local runs only: ${why}.`)
+    }
+    const k = file.kubernetes ?? {}
+
+    const image = yield* checked(pick(flags.image, "--image", k.image, "image", path), (s) =>
+      /\s/.test(s) || s === "" ? Result.fail(`"${s}" is not an image reference`) : Result.succeed(s))
+    if (Option.isNone(image)) {
+      return yield* refuse("flag --image", `--backend k8s needs an image: give --image IMAGE, or set kubernetes.image in ${path}.`)
+    }
+    const namespace = yield* checked(pick(flags.namespace, "--namespace", k.namespace, "namespace", path), (ns) =>
+      isNamespaceName(ns) ? Result.succeed(ns) : Result.fail(`"${ns}" is not a namespace name (a lower-case RFC 1123 label, at most 63 characters)`))
+    const context = yield* checked(pick(flags.context, "--context", k.context, "context", path), nonEmpty("context"))
+    const kubeconfig = yield* checked(pick(flags.kubeconfig, "--kubeconfig", undefined, "kubeconfig", path), nonEmpty("kubeconfig path"))
+    const cpu = yield* checked(pick(flags.cpu, "--cpu", k.cpu, "cpu", path), parseQuantity)
+    const memory = yield* checked(pick(flags.memory, "--memory", k.memory, "memory", path), parseQuantity)
+    const serviceAccount = yield* checked(
+      pick(flags.serviceAccount, "--service-account", k.serviceAccount, "serviceAccount", path),
+      objectName("service account")
+    )
+    const apiKeySecret = yield* checked(pick(flags.apiKeySecret, "--api-key-secret", k.apiKeySecret, "apiKeySecret", path), parseApiKeySecret)
+    const workspacePvc = yield* checked(
+      pick(flags.workspacePvc, "--workspace-pvc", k.workspacePvc, "workspacePvc", path),
+      objectName("PersistentVolumeClaim")
+    )
+
+    // The file's podEnv first, then the flags: a flag replaces the file's variable of the same name.
+    const podEnv = new Map<string, PodEnvVar>()
+    for (const [name, value] of Object.entries(k.podEnv ?? {})) {
+      const v = yield* checked(Option.some({ value: `${name}=${value}`, source: `${path} kubernetes.podEnv` }), parsePodEnv)
+      if (Option.isSome(v)) podEnv.set(v.value.name, v.value)
+    }
+    for (const text of flags.podEnv) {
+      const v = yield* checked(Option.some({ value: text, source: "flag --pod-env" }), parsePodEnv)
+      if (Option.isSome(v)) podEnv.set(v.value.name, v.value)
+    }
+
+    const fileOnly = <A, B>(key: string, value: A | undefined, parse: (a: A) => Result.Result<B, string>) =>
+      checked(value === undefined ? Option.none() : Option.some({ value, source: `${path} kubernetes.${key}` }), parse)
+    const nodeSelector = yield* fileOnly("nodeSelector", k.nodeSelector, (m) => labelMap("node selector", m))
+    const labels = yield* fileOnly("labels", k.labels, (m) => labelMap("label", m))
+    const annotations = yield* fileOnly("annotations", k.annotations, annotationMap)
+    const tolerations = yield* fileOnly("tolerations", k.tolerations, tolerationList)
+    const imagePullSecrets = yield* fileOnly("imagePullSecrets", k.imagePullSecrets, (names): Result.Result<ReadonlyArray<string>, string> => {
+      const bad = names.find((n) => !isObjectName(n))
+      return bad === undefined ? Result.succeed(names) : Result.fail(`"${bad}" is not a Secret name (a lower-case RFC 1123 subdomain)`)
+    })
+
+    const identity = (flag: Option.Option<string>, name: string) =>
+      checked(Option.map(flag, (value) => ({ value, source: `flag ${name}` })), nonEmpty(`${name.slice(2)} id`))
+    const agentId = yield* identity(flags.agent, "--agent")
+    const taskId = yield* identity(flags.task, "--task")
+    const sessionId = yield* identity(flags.session, "--session")
+
+    const draft: KubernetesRunDraft = {
+      image: image.value,
+      cpu: Option.getOrElse(cpu, () => kubernetesRunDefaults.cpu),
+      memory: Option.getOrElse(memory, () => kubernetesRunDefaults.memory),
+      serviceAccount: Option.getOrNull(serviceAccount),
+      apiKeySecret: Option.getOrNull(apiKeySecret),
+      podEnv: [...podEnv.values()],
+      workspacePvc: Option.getOrNull(workspacePvc),
+      nodeSelector: Option.getOrElse(nodeSelector, () => ({})),
+      tolerations: Option.getOrElse(tolerations, () => []),
+      imagePullSecrets: Option.getOrElse(imagePullSecrets, () => []),
+      labels: Option.getOrElse(labels, () => ({})),
+      annotations: Option.getOrElse(annotations, () => ({})),
+      ttlSecondsAfterFinished: k.ttlSecondsAfterFinished ?? kubernetesRunDefaults.ttlSecondsAfterFinished,
+      runAsUser: kubernetesRunDefaults.runAsUser,
+      agentId: Option.getOrNull(agentId),
+      taskId: Option.getOrNull(taskId),
+      sessionId: Option.getOrNull(sessionId)
+    }
+    const target: ClusterTarget = {
+      kubeconfigPath: Option.match(kubeconfig, { onNone: () => null, onSome: (p) => NodePath.resolve(baseDir, p) }),
+      context: Option.getOrNull(context),
+      namespace: Option.getOrNull(namespace)
+    }
+    return { backend: "k8s", target, draft, dryRun: flags.dryRun } as const
+  })
+
+/**
+ * The CLI's cluster operations (KubernetesCluster.ts), loaded on first use: that module loads
+ * `@kubernetes/client-node`, which a start that never talks to a cluster must not pay for.
+ */
+export const loadCluster = Effect.promise(() => import("./KubernetesCluster.ts"))
+
+/**
+ * Reports a cluster that cannot be used before anything was created (no kubeconfig, the API
+ * server not answering) and sets exit code 3, a cluster failure (README, "Exit codes").
+ */
+export const clusterFailure = (error: { readonly message: string }) =>
+  Effect.andThen(Console.error(`agentrun: ${error.message}`), setExitCode(ExitCodes.process))

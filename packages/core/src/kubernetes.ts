@@ -1,0 +1,11 @@
+/**
+ * @agentrun/core/kubernetes: the parts of the Kubernetes backend that load
+ * `@kubernetes/client-node` (about 200 ms and 17 MB of code). Kept out of the main entry so a
+ * process that never talks to a cluster never loads it: the CLI imports this entry dynamically,
+ * on its first Kubernetes operation. The pure parts and the API's contract are in the main entry.
+ *
+ * @module
+ */
+export * as KubernetesApiLive from "./k8s/KubernetesApiLive.ts"
+export * from "./k8s/KubernetesBackend.ts"
+export * from "./k8s/ManifestYaml.ts"

@@ -1,0 +1,49 @@
+/**
+ * The Kubernetes backend as the extension's core registers it: built on first use, so an
+ * activation that never meets a Kubernetes run never evaluates `@kubernetes/client-node` (about
+ * 200 ms and 17 MB of code, see `@agentrun/core/kubernetes`). The first launch, reattach,
+ * liveness or cancel of a Kubernetes run imports `@agentrun/core/kubernetes` and builds the core's
+ * KubernetesBackend over the API of the cluster target (the `agentrun.k8s.*` settings), in the
+ * layer's scope; a failure to build it is not kept (the next call tries again).
+ *
+ * When no kubeconfig or in-cluster account can be loaded (KubernetesUnreachable), following the
+ * Backend contract: liveness is `Unknown`, a cancel leaves its request in the run store for the
+ * run's supervisor, and a launch fails as a defect carrying the message (the command shows it).
+ *
+ * @module
+ */
+import { Backends, type BackendShape, type ClusterTarget, kubernetesOnFirstUse, ProcessControl, RunStore } from "@agentrun/core"
+import type { KubernetesBackendOptions } from "@agentrun/core/kubernetes"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+
+/** The on-first-use Kubernetes backend (see the module doc). */
+export class KubernetesOnFirstUse extends Context.Service<KubernetesOnFirstUse, BackendShape>()("agentrun-vscode/KubernetesOnFirstUse") {
+  /** The backend of `cluster` (`options`: the core backend's timings, the tests' shorter ones); needs the run store. */
+  static readonly layer = (cluster: ClusterTarget, options: KubernetesBackendOptions = {}): Layer.Layer<KubernetesOnFirstUse, never, RunStore | ProcessControl> =>
+    Layer.effect(
+      KubernetesOnFirstUse,
+      Effect.gen(function*() {
+        const store = yield* RunStore
+        const control = yield* ProcessControl
+        return yield* kubernetesOnFirstUse({
+          build: (target) =>
+            Effect.gen(function*() {
+              const k = yield* Effect.promise(() => import("@agentrun/core/kubernetes"))
+              const layer = k.KubernetesBackend.layer(options).pipe(Layer.provide(k.KubernetesApiLive.layer(target)))
+              const context = yield* Layer.build(layer).pipe(Effect.provideService(RunStore, store), Effect.provideService(ProcessControl, control))
+              return Context.get(context, k.KubernetesBackend)
+            }),
+          // One cluster: the `agentrun.k8s.*` settings'.
+          targetOf: () => cluster,
+          launchTarget: () => cluster,
+          cancelBy: `agentrun VS Code extension (pid ${process.pid})`
+        })
+      })
+    )
+
+  /** A registry with this backend over the one it is given (AgentrunApp.layer's `backends` option). */
+  static readonly register = (cluster: ClusterTarget, options: KubernetesBackendOptions = {}): Layer.Layer<Backends, never, Backends | RunStore | ProcessControl> =>
+    Backends.register(KubernetesOnFirstUse, KubernetesOnFirstUse.layer(cluster, options))
+}

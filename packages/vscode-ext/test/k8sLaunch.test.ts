@@ -1,0 +1,133 @@
+/**
+ * Launching a run on Kubernetes from the palette: the extension's settings (`agentrun.k8s.*`)
+ * become the run's KubernetesRunOptions, the launch goes to the real Kubernetes backend
+ * (client-node) against the fake cluster (test/support/fake-k8s), whose node runs the Job's
+ * container as a local process: the real claude, against the fake Messages API.
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import { afterEach, describe, expect, it } from "vitest"
+import { fakeMessagesApi, type Scenario } from "../../../test/support/fake-anthropic/FakeMessagesApi.ts"
+import { claudeBinary } from "../../../test/support/fake-anthropic/runClaude.ts"
+import { scenarios } from "../../../test/support/fake-anthropic/scenarios.ts"
+import { fakeKubernetes, hostImage } from "../../../test/support/fake-k8s/FakeKubernetes.ts"
+import { description, eventually, start, type Started } from "./Harness.ts"
+import { makeTestCore } from "./TestCore.ts"
+
+const image = "agentrun/agent:test"
+
+let started: Started | undefined
+let servers: Scope.Closeable | undefined
+afterEach(async () => {
+  await started?.stop()
+  started = undefined
+  if (servers !== undefined) await Effect.runPromise(Scope.close(servers, Exit.void))
+  servers = undefined
+})
+
+/** A fake cluster whose node has {@link image}: the real claude, pointed at a fake Messages API by the image's env (as a proxy image would). */
+const fakeCluster = async (scenario: Scenario = scenarios.success) => {
+  servers = Effect.runSync(Scope.make())
+  return Effect.runPromise(Scope.provide(servers)(Effect.gen(function*() {
+    const anthropic = yield* fakeMessagesApi({ scenario })
+    return yield* fakeKubernetes({
+      images: {
+        [image]: hostImage({
+          AGENTRUN_CLAUDE: claudeBinary,
+          ANTHROPIC_BASE_URL: anthropic.url,
+          ANTHROPIC_API_KEY: "sk-ant-test-fake-key-0000",
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+          DISABLE_AUTOUPDATER: "1",
+          DISABLE_TELEMETRY: "1",
+          DISABLE_ERROR_REPORTING: "1"
+        })
+      },
+      bookmarkIntervalMs: 1000,
+      pullRetryMs: 200
+    })
+  })))
+}
+
+const k8sCore = () =>
+  makeTestCore({
+    kubernetes: {
+      settings: { lagWaitMs: 2_000, logDrainMs: 5_000, cursorPersistMs: 500, stopMarginMs: 5_000, leaseRenewMs: 500 },
+      logFollow: { idleResumeMs: 200, terminationCheckMs: 500, terminationGraceMs: 1_000 }
+    }
+  })
+
+describe("launching runs on Kubernetes", () => {
+  it("Launch Run… with backend k8s runs a Job with the agentrun.k8s.* settings; the view shows it Succeeded, naming namespace and Job", async () => {
+    const k8s = await fakeCluster()
+    // The Secret `agentrun.k8s.apiKeySecret` names, made as a user would (kubectl create secret).
+    const created = await fetch(`${k8s.url}/api/v1/namespaces/${k8s.namespace}/secrets`, {
+      method: "POST",
+      headers: { authorization: "Bearer fake-k8s-token", "content-type": "application/json" },
+      body: JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: "anthropic" }, data: { "api-key": Buffer.from("sk-ant-test-fake-key-0000").toString("base64") } })
+    })
+    expect(created.status).toBe(201)
+    const s = (started = await start({
+      "agentrun.k8s.kubeconfig": k8s.kubeconfigPath,
+      "agentrun.k8s.image": image,
+      "agentrun.k8s.apiKeySecret": "anthropic:api-key"
+    }, k8sCore()))
+    const pick = (label: string) => (items: ReadonlyArray<{ label: string }>) => items.find((i) => i.label === label)
+    s.fake.inputAnswers.push("say hello on the cluster")
+    s.fake.pickAnswers.push(pick("k8s"), pick("default"), pick("no deadline"))
+    await s.fake.commands.get("agentrun.launchRunWithOptions")!()
+    const row = await s.row((r) => description(r).startsWith("Succeeded"))
+    // Nothing ran locally: the Job's Pod did.
+    expect(s.core.at(s.stateDir).spawned).toEqual([])
+    const record = await s.record(row.runId)
+    expect(record.placement).toMatchObject({ _tag: "Kubernetes", namespace: k8s.namespace, jobName: `agentrun-${row.runId}` })
+    expect(String(row.item.tooltip)).toContain(`Job ${k8s.namespace}/agentrun-${row.runId}`)
+    const job = k8s.get("jobs", k8s.namespace, `agentrun-${row.runId}`)
+    expect(job?.spec?.template.spec?.containers[0]?.image).toBe(image)
+    const apiKey = job?.spec?.template.spec?.containers[0]?.env?.find((e: { name: string }) => e.name === "ANTHROPIC_API_KEY")
+    expect(apiKey?.valueFrom?.secretKeyRef).toEqual({ name: "anthropic", key: "api-key" })
+    expect(s.fake.memento.get("agentrun.lastLaunchOptions")).toEqual({ backend: "k8s", model: null, timeoutSeconds: null })
+    expect(s.fake.messages).toEqual([])
+  }, 90_000)
+
+  it("Cancel Run on a live k8s run stops its Job's claude and the view shows it Cancelled", async () => {
+    const k8s = await fakeCluster(scenarios.hang)
+    const s = (started = await start({ "agentrun.defaultBackend": "k8s", "agentrun.k8s.kubeconfig": k8s.kubeconfigPath, "agentrun.k8s.image": image }, k8sCore()))
+    s.fake.inputAnswers.push("wait forever")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    const live = await s.row((r) => String(r.item.tooltip).includes(`Job ${k8s.namespace}/agentrun-`))
+    await s.fake.commands.get("agentrun.cancelRun")!(live.runId)
+    const row = await s.row((r) => r.runId === live.runId && description(r).startsWith("Cancelled"))
+    expect((await s.record(row.runId)).placement._tag).toBe("Kubernetes")
+  }, 90_000)
+
+  it("with a kubeconfig that cannot be loaded, a k8s launch says so and local runs still work", async () => {
+    const s = (started = await start({ "agentrun.k8s.kubeconfig": "/nonexistent/kubeconfig", "agentrun.k8s.image": image }, k8sCore()))
+    const pick = (label: string) => (items: ReadonlyArray<{ label: string }>) => items.find((i) => i.label === label)
+    s.fake.inputAnswers.push("on the cluster")
+    s.fake.pickAnswers.push(pick("k8s"), pick("default"), pick("no deadline"))
+    await s.fake.commands.get("agentrun.launchRunWithOptions")!()
+    await eventually(() => expect(s.fake.messages).toEqual([expect.objectContaining({ level: "error", message: expect.stringContaining("/nonexistent/kubeconfig") })]))
+    s.fake.inputAnswers.push("here")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    await s.row((r) => r.item.label === "here" && description(r).startsWith("Succeeded"))
+    expect((await s.rows()).map((r) => r.item.label)).toEqual(["here"])
+  })
+
+  it("a k8s launch without agentrun.k8s.image says which setting to set and launches nothing", async () => {
+    const s = (started = await start({ "agentrun.defaultBackend": "k8s" }, k8sCore()))
+    s.fake.inputAnswers.push("say hello")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    await eventually(() => expect(s.fake.messages).toEqual([expect.objectContaining({ level: "error", message: expect.stringContaining("agentrun.k8s.image") })]))
+    expect(await s.rows()).toEqual([])
+    expect(s.core.at(s.stateDir).spawned).toEqual([])
+  })
+
+  it("an agentrun.k8s.apiKeySecret that is not NAME[:KEY] is refused before anything is launched", async () => {
+    const s = (started = await start({ "agentrun.defaultBackend": "k8s", "agentrun.k8s.image": image, "agentrun.k8s.apiKeySecret": "Not_A_Name" }, k8sCore()))
+    s.fake.inputAnswers.push("say hello")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    await eventually(() => expect(s.fake.messages).toEqual([expect.objectContaining({ level: "error", message: expect.stringContaining("agentrun.k8s.apiKeySecret") })]))
+    expect(await s.rows()).toEqual([])
+  })
+})
