@@ -600,6 +600,7 @@ const benchWatchdogRuns = async () => {
     samples: { agentrun: r.latency.verdictMinusTimeoutMs.runs, baseline: [stallMs] },
     notes: [
       `verdict written ${r.latency.verdictMinusTimeoutMs.median} ms (median; max ${r.latency.verdictMinusTimeoutMs.max}) after the stall timeout; detected ${r.latency.detectMinusTimeoutMs.median} ms after`,
+      `the watchdog's own delay, detected − the first instant claude's tree was under 1 % of a core over the stall window: ${r.latency.detectMinusQuietMs.median} ms (median; max ${r.latency.detectMinusQuietMs.max}; runs ${r.latency.detectMinusQuietMs.runs.join(", ")})`,
       `outcomes: ${r.latency.outcomes.join(", ")}`
     ]
   })

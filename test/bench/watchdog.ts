@@ -6,8 +6,15 @@
  *    hanging request arrives (the stall begins: claude writes nothing more) to the verdict
  *    written (`handle.result`, which resolves after record.json), minus the configured stall
  *    timeout. Also split: stall begins → hang detected (the `Stopping: hang` progress event)
- *    minus the stall timeout (sampling delay + the socket check), and detected → verdict (the
- *    dump, the SIGINT probe, claude's exit). Median and max of N runs.
+ *    minus the stall timeout, and detected → verdict (the dump, the SIGINT probe, claude's exit).
+ *    And the watchdog's own delay: detected − the first instant the detection rules allow a
+ *    stall (`quietAt`: the stall timeout has passed since the hanging request AND claude's process
+ *    tree used < 1 % of a core over the last stall window, read here from /proc every 100 ms).
+ *    claude 2.1.330 keeps working for about 10 s after it sent a request (measured: ~2.6 % of a
+ *    core, in bursts of 40–70 ms, then ~0.5 % while idle), so with this bench's 3 s window the
+ *    stall rule is only met once those bursts are out of the window: "stall begins → detected"
+ *    swings between ~1 and ~5.5 s with the phase of the bursts, while the watchdog's own delay
+ *    (sampling + the socket check) stays below one sample interval. Median and max of N runs.
  * 2. CPU cost while a run is healthy: the watchdog's own CPU as a ratio of the run's CPU.
  *    (a) direct: the CPU time of one watchdog sample (tree CPU + rchar from /proc) measured
  *    over many samples of a live claude, times the sample rate, over claude's own CPU rate in
@@ -21,7 +28,7 @@
  * `const r = await benchWatchdog({ runs: 3 })` (returns the figures; prints nothing).
  * Not a test: prints JSON, exits 0.
  */
-import { mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -59,6 +66,10 @@ export interface WatchdogBenchResult {
   readonly latency: {
     readonly verdictMinusTimeoutMs: { readonly median: number; readonly max: number; readonly runs: ReadonlyArray<number> }
     readonly detectMinusTimeoutMs: { readonly median: number; readonly max: number; readonly runs: ReadonlyArray<number> }
+    /** Detected − quietAt (see the module documentation): the watchdog's own delay. */
+    readonly detectMinusQuietMs: { readonly median: number; readonly max: number; readonly runs: ReadonlyArray<number> }
+    /** Runs in which this bench's 100 ms samples never saw the window under 1 % before the verdict (the watchdog's 1 s samples did). */
+    readonly quietUnseen: number
     readonly outcomes: ReadonlyArray<string>
   }
   readonly cpu: {
@@ -85,6 +96,40 @@ const childrenCpuMs = (): number => {
   const stat = readFileSync("/proc/self/stat", "utf8")
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
   return (Number(rest[13]) + Number(rest[14])) * 10 // CLK_TCK 100
+}
+
+/** CPU ms of `pid` and its direct children (utime + stime + cutime + cstime, proc(5) stat fields 14–17); 0 once gone. */
+const treeCpuMsOf = (pid: number): number => {
+  const of = (p: number): { ppid: number; cpuMs: number } | null => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8")
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      return { ppid: Number(rest[1]), cpuMs: (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) * 10 }
+    } catch {
+      return null
+    }
+  }
+  let total = of(pid)?.cpuMs ?? 0
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry) || Number(entry) === pid) continue
+    const s = of(Number(entry))
+    if (s !== null && s.ppid === pid) total += s.cpuMs
+  }
+  return total
+}
+
+/**
+ * The first sample time ≥ `from` at which the tree's CPU over the preceding `windowMs` was below
+ * 1 % of a core (Detection.ts's cpuProgressPercent), or null. `samples` are [wall ms, CPU ms], oldest first.
+ */
+const quietAfter = (samples: ReadonlyArray<readonly [number, number]>, from: number, windowMs: number): number | null => {
+  for (const [at, cpu] of samples) {
+    if (at < from) continue
+    const base = samples.findLast(([t]) => t <= at - windowMs)
+    if (base === undefined) continue
+    if (((cpu - base[1]) / windowMs) * 100 < 1) return at
+  }
+  return null
 }
 
 const ownCpuMs = (): number => {
@@ -121,12 +166,19 @@ const oneRun = (scenario: Scenario, watchdog: WatchdogSettings | null) =>
     const startedAt = Date.now()
     const handle = yield* backend.launch(spec)
     let detectedAt: number | null = null
+    const cpuSamples: Array<readonly [number, number]> = []
+    let sampling: ReturnType<typeof setInterval> | undefined
     yield* Effect.forkChild(Stream.runForEach(handle.progress, (p) =>
       Effect.sync(() => {
+        if (p._tag === "Started" && p.pid !== null && sampling === undefined) {
+          const pid = p.pid
+          sampling = setInterval(() => cpuSamples.push([Date.now(), treeCpuMsOf(pid)]), 100)
+        }
         if (p._tag === "Stopping" && p.reason === "hang") detectedAt = Date.now()
       })
     ))
     const result = yield* handle.result
+    clearInterval(sampling)
     const verdictAt = Date.now()
     const cpuMs = ownCpuMs() - cpuBefore
     yield* Effect.sleep(200) // let the exit be reaped into cutime
@@ -134,7 +186,8 @@ const oneRun = (scenario: Scenario, watchdog: WatchdogSettings | null) =>
     const requests = api.messageRequests()
     const hangingAt = requests.length === 0 ? null : apiStartedAt + requests[requests.length - 1]!.atMs
     yield* Effect.promise(() => api.close())
-    return { outcome: result.outcome._tag, startedAt, hangingAt, detectedAt: detectedAt as number | null, verdictAt, cpuMs, runCpuMs, wallMs: verdictAt - startedAt }
+    const quietAt = hangingAt === null || watchdog === null ? null : quietAfter(cpuSamples, hangingAt + watchdog.stallTimeoutMs, watchdog.stallTimeoutMs)
+    return { outcome: result.outcome._tag, startedAt, hangingAt, detectedAt: detectedAt as number | null, quietAt, verdictAt, cpuMs, runCpuMs, wallMs: verdictAt - startedAt }
   }).pipe(Effect.scoped)
 
 /** Runs the benchmark; see the module documentation. */
@@ -154,6 +207,8 @@ export const benchWatchdog = (options: WatchdogBenchOptions = {}): Promise<Watch
       // 1. latency
       const verdictLat: Array<number> = []
       const detectLat: Array<number> = []
+      const quietLat: Array<number> = []
+      let quietUnseen = 0
       const outcomes: Array<string> = []
       for (let i = 0; i < runs; i++) {
         const r = yield* oneRun(scenarios.hang, settings)
@@ -161,6 +216,8 @@ export const benchWatchdog = (options: WatchdogBenchOptions = {}): Promise<Watch
         if (r.hangingAt === null) continue
         verdictLat.push(r.verdictAt - r.hangingAt - settings.stallTimeoutMs)
         if (r.detectedAt !== null) detectLat.push(r.detectedAt - r.hangingAt - settings.stallTimeoutMs)
+        if (r.detectedAt !== null && r.quietAt !== null) quietLat.push(r.detectedAt - r.quietAt)
+        else if (r.detectedAt !== null) quietUnseen++
       }
 
       // 2a. per-sample cost against a live, healthy claude
@@ -210,6 +267,8 @@ export const benchWatchdog = (options: WatchdogBenchOptions = {}): Promise<Watch
         latency: {
           verdictMinusTimeoutMs: { median: median(verdictLat), max: Math.max(...verdictLat), runs: verdictLat },
           detectMinusTimeoutMs: { median: median(detectLat), max: Math.max(...detectLat), runs: detectLat },
+          detectMinusQuietMs: { median: median(quietLat), max: Math.max(...quietLat), runs: quietLat },
+          quietUnseen,
           outcomes
         },
         cpu: { perSampleMs: direct.perSampleMs, runCpuPercent: direct.runCpuPercent, directRatio, abRatio, abPairs: pairs }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { makeRedactor, type RunId, type RunStoreError, type RunStoreShape } from "@agentrun/core"
+import { lazily, makeRedactor, type RunId, type RunStoreError, type RunStoreShape } from "@agentrun/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -45,7 +45,7 @@ export type StoredRunRequest = typeof StoredRunRequest.Type
 /** The file name of a run's stored request in its folder. */
 export const requestArtifact = "request.json"
 
-const encode = Schema.encodeSync(Schema.fromJsonString(StoredRunRequest))
+const encode = lazily(() => Schema.encodeSync(Schema.fromJsonString(StoredRunRequest)))
 const decode = Schema.decodeUnknownOption(Schema.fromJsonString(StoredRunRequest))
 
 /** The request as it may be stored: every secret of `env` (see makeRedactor) redacted. Pure. */

@@ -9,6 +9,7 @@ import * as Schema from "effect/Schema"
 import { PermissionDenial, ProcessEnd } from "./Evidence.ts"
 import { type Family, RunFailure } from "./Failures.ts"
 import { Usage } from "./Protocol.ts"
+import { lazily } from "./LazyCodec.ts"
 
 /** The run finished and the agent reported success (`result` with `is_error: false`). */
 export class Succeeded extends Schema.TaggedClass<Succeeded>()("Succeeded", {
@@ -69,4 +70,4 @@ export const familyExitCodes: Record<Family, number> = {
 export const concurrentRunBlockedExitCode = 75
 
 /** The JSON shape of an outcome (what `run --json` prints under `outcome`). */
-export const outcomeJson = (outcome: RunOutcome) => Schema.encodeSync(RunOutcome)(outcome)
+export const outcomeJson: (outcome: RunOutcome) => typeof RunOutcome.Encoded = lazily(() => Schema.encodeSync(RunOutcome))

@@ -10,6 +10,7 @@ import * as Schema from "effect/Schema"
 import * as SchemaGetter from "effect/SchemaGetter"
 import { RunFailure } from "./Failures.ts"
 import { RunOutcome, Succeeded } from "./RunOutcome.ts"
+import { lazily } from "./LazyCodec.ts"
 
 /** Every outcome `_tag` this build decodes into its own class. */
 export const knownOutcomeTags: ReadonlySet<string> = new Set([Succeeded.identifier, ...RunFailure.members.map((m) => m.identifier)])
@@ -55,4 +56,4 @@ export type StoredOutcome = typeof StoredOutcome.Type
 export const outcomeTag = (outcome: StoredOutcome): string => outcome._tag === "UnknownOutcome" ? outcome.tag : outcome._tag
 
 /** The JSON shape of a stored outcome (`{ _tag, family, message, retryable, evidence }`, as stored). */
-export const storedOutcomeJson = (outcome: StoredOutcome) => Schema.encodeSync(StoredOutcome)(outcome)
+export const storedOutcomeJson: (outcome: StoredOutcome) => typeof StoredOutcome.Encoded = lazily(() => Schema.encodeSync(StoredOutcome))

@@ -43,6 +43,7 @@ import {
   type RunStoreShape,
   type StoredRun
 } from "./RunStoreModel.ts"
+import { lazily } from "../domain/LazyCodec.ts"
 
 /** Options of the file store. */
 export interface FileRunStoreOptions {
@@ -51,9 +52,9 @@ export interface FileRunStoreOptions {
 }
 
 const decodeStored = Schema.decodeUnknownResult(Schema.fromJsonString(StoredRunRecord))
-const encodeRecord = Schema.encodeSync(Schema.fromJsonString(RunRecord))
+const encodeRecord = lazily(() => Schema.encodeSync(Schema.fromJsonString(RunRecord)))
 const decodeCancel = Schema.decodeUnknownOption(Schema.fromJsonString(CancelRequest))
-const encodeCancel = Schema.encodeSync(Schema.fromJsonString(CancelRequest))
+const encodeCancel = lazily(() => Schema.encodeSync(Schema.fromJsonString(CancelRequest)))
 
 const errnoOf = (cause: unknown): string | null =>
   typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string" ? cause.code : null

@@ -34,9 +34,10 @@ import {
   type StoredRun
 } from "./RunStore.ts"
 import { awaitCancelRequestVia } from "./AwaitCancelRequest.ts"
+import { lazily } from "../domain/LazyCodec.ts"
 
 const decodeStored = Schema.decodeUnknownResult(Schema.fromJsonString(StoredRunRecord))
-const encodeRecord = Schema.encodeSync(Schema.fromJsonString(RunRecord))
+const encodeRecord = lazily(() => Schema.encodeSync(Schema.fromJsonString(RunRecord)))
 
 /** Where a fault can be injected. */
 export type MemoryStoreOperation = "writeRecord" | "appendEvents" | "appendStderr" | "writeArtifact" | "requestCancel" | "readRecord"
