@@ -60,10 +60,22 @@ describe("Kubernetes backend: cancel from another machine", () => {
       yield* b.store.writeRecord(record)
       assert.deepStrictEqual(yield* b.backend.liveness(record), { _tag: "Supervised" })
 
+      // Without `patch` on jobs B cannot tell A; it refuses rather than delete A's Job unannounced.
+      const removeDeny = k8s.faults.deny({ verb: "patch", resource: "jobs" })
+      const refused = yield* Effect.flip(b.backend.cancel(record))
+      removeDeny()
+      assert.strictEqual(refused._tag, "RunOnAnotherHost")
+      if (refused._tag === "RunOnAnotherHost") {
+        assert.strictEqual(refused.hostname, "machine-a")
+        assert.include(refused.message, "patch")
+      }
+      assert.strictEqual(jobRequests(k8s, "DELETE", jobName).length, 0)
+      assert.isDefined(k8s.get("jobs", k8s.namespace, jobName))
+
       const asked = yield* b.backend.cancel(record)
       assert.deepStrictEqual(asked, { _tag: "AskedSupervisor", runId: handle.runId, supervisorPid: process.pid, supervisorHost: "machine-a" })
-      // B wrote the annotations and left the deletion to A.
-      assert.strictEqual(jobRequests(k8s, "PATCH", jobName).length, 1)
+      // B patched the Job (the denied request, then the one that took) and left the deletion to A.
+      assert.strictEqual(jobRequests(k8s, "PATCH", jobName).length, 2)
       assert.strictEqual(jobRequests(k8s, "DELETE", jobName).length, 0)
       const annotations = k8s.get("jobs", k8s.namespace, jobName)?.metadata.annotations ?? {}
       const requester = `agentrun cancel (pid ${process.pid} on machine-b)`
