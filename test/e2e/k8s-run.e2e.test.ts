@@ -5,14 +5,35 @@
  * processes, `cancel` of a hanging run, and `attach` to a run whose supervisor was SIGKILLed.
  * Heavier than the other k8s tests (each case runs claude); bounded by the harness's kill timers.
  */
+import { spawn, spawnSync } from "node:child_process"
+import { hostname } from "node:os"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type FakeMessagesApi, offlineClaudeEnv, start as startAnthropic } from "../support/fake-anthropic/FakeMessagesApi.ts"
 import { claudeBinary } from "../support/fake-anthropic/runClaude.ts"
 import { scenarios } from "../support/fake-anthropic/scenarios.ts"
 import { type FakeKubernetes, hostImage, start } from "../support/fake-k8s/FakeKubernetes.ts"
-import { type AgentrunResult, baseEnv, killIfRunning, makeSandbox, parseJsonOutput, runCli, type Sandbox, startCli, waitFor } from "./support/harness.ts"
+import { agentrunBin, type AgentrunResult, baseEnv, killIfRunning, makeSandbox, nodeBinary, parseJsonOutput, runCli, type Sandbox, startCli, waitFor } from "./support/harness.ts"
 
 const image = "agentrun/agent:e2e"
+
+/** Whether this process may give a child its own hostname (a UTS namespace: root, and util-linux's `unshare`). */
+const canPlayAnotherHost = spawnSync("unshare", ["--uts", "true"]).status === 0
+
+/** Runs `argv` with the hostname `host` (its own UTS namespace), asynchronously: the fakes serve from this event loop. */
+const onAnotherHost = (host: string, argv: ReadonlyArray<string>, childEnv: Record<string, string>) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
+    const child = spawn("unshare", ["--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", host, ...argv], { cwd: sandbox.work, env: childEnv, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000)
+    child.on("error", reject)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolvePromise({ code, stdout, stderr })
+    })
+  })
 
 let sandbox: Sandbox
 
@@ -113,6 +134,34 @@ describe("run --backend k8s against the fake cluster", () => {
         expect(json.outcome?._tag).toBe("Cancelled")
         expect(done.code).not.toBe(0)
         expect(k8s.get("jobs", "agents", job.metadata.name)).toBeUndefined()
+      } finally {
+        killIfRunning(run)
+      }
+    })
+  }, 150_000)
+
+  // A second machine: `agentrun cancel` in its own UTS namespace whose hostname is machine-b (root
+  // only), sharing the state dir as an NFS mount would; the supervisor stays on this host.
+  it.skipIf(!canPlayAnotherHost)("cancel from another machine (another hostname): only the Job's cancel annotation is written; the supervisor deletes the Job and records Cancelled naming the canceller", async () => {
+    await withCluster("hang", async (k8s, anthropic) => {
+      const run = startCli({ argv: runArgs(k8s, anthropic, "--json", "--agent", "e2e-agent", "wait forever"), env: env(k8s), cwd: sandbox.work, killAfterMs: 90_000 })
+      try {
+        await waitFor("claude's request to reach the fake Messages API", () => anthropic.messageRequests().length >= 1, 60_000)
+        const job = k8s.list("jobs", "agents").at(-1)!
+        const runId = job.metadata.labels!["agentrun.dev/run-id"]!
+        const cancel = await onAnotherHost("machine-b", [nodeBinary, agentrunBin, "cancel", runId], env(k8s))
+        expect(cancel.stderr).toContain(`asked the supervisor on ${hostname()} (pid ${run.pid}) to cancel, through its Job's cancel annotation`)
+        expect(cancel.code).toBe(0)
+        expect(cancel.stdout).toMatch(/Cancelled/)
+        const done = await run.done
+        const json = parseJsonOutput(done.stdout)
+        expect(json.outcome?._tag).toBe("Cancelled")
+        expect((json.outcome as unknown as { evidence: { requestedBy?: string } }).evidence.requestedBy).toMatch(/^agentrun cancel \(pid \d+ on machine-b\)$/)
+        expect(k8s.get("jobs", "agents", job.metadata.name)).toBeUndefined()
+        // machine-b annotated the Job; the one DELETE of it is the supervisor's.
+        const jobPath = `/apis/batch/v1/namespaces/agents/jobs/${job.metadata.name}`
+        expect(k8s.requests.filter((q) => q.method === "PATCH" && q.path.startsWith(jobPath))).toHaveLength(1)
+        expect(k8s.requests.filter((q) => q.method === "DELETE" && q.path.startsWith(jobPath))).toHaveLength(1)
       } finally {
         killIfRunning(run)
       }

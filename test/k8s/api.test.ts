@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { V1Lease } from "@kubernetes/client-node"
-import { Effect, Exit, Fiber, Layer } from "effect"
+import { Effect, Exit, Fiber, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -134,6 +134,33 @@ describe("KubernetesApiLive: CRUD", () => {
       yield* api.deleteSecret(null, "prompt-2")
       assert.strictEqual(fake.get("secrets", fake.namespace, "prompt-2"), undefined)
     }))
+
+  it.live("annotateJob: a merge patch of the Job's annotations (the user's stay), seen by the Job watch as Modified; 404 once the Job is gone; 403 names the patch verb", () =>
+    Effect.gen(function*() {
+      const { fake, api } = yield* withFake({ namespace: "team-a" })
+      const created = yield* api.createJob(null, { ...job("run-1", "sleep 30"), metadata: { ...job("run-1", "").metadata, annotations: { "example.com/owner": "alice" } } })
+      const modified = yield* api.watch("jobs", null, { fieldSelector: "metadata.name=run-1" }).pipe(
+        Stream.filter((e) => e._tag === "Modified" && e.object.metadata?.annotations?.["agentrun.dev/cancel-requested-by"] !== undefined),
+        Stream.runHead,
+        Effect.forkScoped
+      )
+      // The watch is open (its list answered) before the patch.
+      yield* Effect.promise(() => fake.waitFor("the watch", () => fake.openWatches() > 0))
+      const patched = yield* api.annotateJob(null, "run-1", { "agentrun.dev/cancel-requested-by": "agentrun cancel (pid 1 on b)" })
+      assert.deepStrictEqual(patched.metadata?.annotations, { "example.com/owner": "alice", "agentrun.dev/cancel-requested-by": "agentrun cancel (pid 1 on b)" })
+      assert.isAbove(Number(patched.metadata?.resourceVersion), Number(created.metadata?.resourceVersion))
+      const seen = yield* Fiber.join(modified)
+      assert.strictEqual(seen._tag === "Some" && seen.value._tag === "Modified" ? seen.value.object.metadata?.resourceVersion : null, patched.metadata?.resourceVersion)
+      assert.isTrue(fake.requests.some((q) => q.method === "PATCH" && q.path.startsWith("/apis/batch/v1/namespaces/team-a/jobs/run-1")))
+      yield* api.deleteJob(null, "run-1", "Background")
+      const gone = failureOf(yield* Effect.exit(api.annotateJob(null, "run-1", { a: "b" })))
+      assert.strictEqual(gone._tag, "KubernetesNotFound")
+      yield* api.createJob(null, job("run-2", "sleep 30"))
+      fake.faults.deny({ verb: "patch", resource: "jobs" })
+      const denied = failureOf(yield* Effect.exit(api.annotateJob(null, "run-2", { a: "b" })))
+      assert.strictEqual(denied._tag, "KubernetesForbidden")
+      if (denied._tag === "KubernetesForbidden") assert.deepStrictEqual([denied.verb, denied.resource, denied.group, denied.namespace], ["patch", "jobs", "batch", "team-a"])
+    }).pipe(Effect.scoped))
 
   it.live("Leases: create, 409 AlreadyExists when held, replace with the read resourceVersion, 409 Conflict with a stale one", () =>
     Effect.gen(function*() {

@@ -84,9 +84,15 @@ export const quickSettings: Partial<FollowSettings> = {
 /** The API layer over the fake's kubeconfig. */
 export const apiLayer = (k8s: FakeKubernetes) => KubernetesApiLive.layer({ kubeconfigPath: k8s.kubeconfigPath, context: null, namespace: null })
 
-/** The backend over the fake, with a store given from outside (so a second backend can share it). */
-export const backendLayer = (k8s: FakeKubernetes, settings: Partial<FollowSettings> = quickSettings) =>
-  KubernetesBackend.layer({ settings, logFollow: quickLogFollow }).pipe(Layer.provideMerge(apiLayer(k8s)), Layer.provide(ProcessControl.layer))
+/**
+ * The backend over the fake, with a store given from outside (so a second backend can share it).
+ * `supervisor` plays another machine: its hostname is the supervisor identity's (default: this one's).
+ */
+export const backendLayer = (k8s: FakeKubernetes, settings: Partial<FollowSettings> = quickSettings, supervisor?: { readonly hostname: string; readonly pid: number }) =>
+  KubernetesBackend.layer({ settings, logFollow: quickLogFollow, ...(supervisor === undefined ? {} : { supervisor }) }).pipe(
+    Layer.provideMerge(apiLayer(k8s)),
+    Layer.provide(ProcessControl.layer)
+  )
 
 /** The log follow's checks sooner than by default (the fake's container ends are seen at once). */
 export const quickLogFollow = { idleResumeMs: 200, terminationCheckMs: 500, terminationGraceMs: 1_000 }

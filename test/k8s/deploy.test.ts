@@ -14,7 +14,7 @@ import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role"
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding"
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { accessNeedText, kubernetesBackendAccess } from "../../packages/core/src/k8s/AccessNeeds.ts"
+import { accessByMethod, accessNeedText, kubernetesBackendAccess } from "../../packages/core/src/k8s/AccessNeeds.ts"
 import { defaultSettings } from "../../packages/core/src/bootstrap/BootstrapSettings.ts"
 import { kubernetesRunDefaults } from "../../packages/core/src/k8s/KubernetesRunOptions.ts"
 import { type FakeKubernetes, start } from "../support/fake-k8s/FakeKubernetes.ts"
@@ -52,6 +52,13 @@ describe("deploy/rbac.yaml", () => {
     expect([...granted].sort()).toEqual(kubernetesBackendAccess.map(accessNeedText).sort())
     // No wildcard and no cluster-wide grant sneaks in.
     expect(rbacText).not.toMatch(/"\*"|ClusterRole/)
+  })
+
+  it("grants patch on batch/jobs: cross-machine cancel annotates the Job (annotateJob), and doctor checks it", () => {
+    expect(accessByMethod.annotateJob).toEqual([{ verb: "patch", group: "batch", resource: "jobs" }])
+    expect(kubernetesBackendAccess.map(accessNeedText)).toContain("patch batch/jobs")
+    const jobs = (objects[1].rules as Array<any>).find((r) => r.apiGroups.includes("batch") && r.resources.includes("jobs"))
+    expect(jobs.verbs).toContain("patch")
   })
 
   it("passes the Kubernetes OpenAPI schema (kubernetes-models validators)", () => {

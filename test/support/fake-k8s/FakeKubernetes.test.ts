@@ -200,6 +200,40 @@ describe("fake Kubernetes API server, through @kubernetes/client-node", () => {
     expect(read.metadata?.ownerReferences?.map((o) => o.uid)).toEqual([a!.metadata!.uid, b!.metadata!.uid])
   })
 
+  it("a JSON merge patch of a Job's metadata.annotations: the keys set, the others kept, the resourceVersion bumped, watchers told MODIFIED; the DELETED event carries the last state", async () => {
+    const created = await batch.createNamespacedJob({
+      namespace: fake.namespace,
+      body: { ...job("conformance-annotate", "sleep 30"), metadata: { ...job("conformance-annotate", "").metadata, annotations: { "example.com/owner": "alice" } } }
+    })
+    const rv = created.metadata!.resourceVersion!
+    const lines = watchLines(
+      `/apis/batch/v1/namespaces/${fake.namespace}/jobs?watch=true&fieldSelector=metadata.name%3Dconformance-annotate&resourceVersion=${rv}`,
+      (ls) => ls.some((l) => l.type === "DELETED")
+    )
+    const patched = await batch.patchNamespacedJob(
+      { name: "conformance-annotate", namespace: fake.namespace, body: { metadata: { annotations: { "agentrun.dev/cancel-requested-by": "conformance" } } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch)
+    )
+    expect(patched.metadata?.annotations).toEqual({ "example.com/owner": "alice", "agentrun.dev/cancel-requested-by": "conformance" })
+    expect(Number(patched.metadata!.resourceVersion)).toBeGreaterThan(Number(rv))
+    // Metadata only: the spec, and so the generation, did not change.
+    expect(patched.metadata?.generation).toBe(created.metadata?.generation)
+    expect(patched.metadata?.uid).toBe(created.metadata?.uid)
+    await batch.deleteNamespacedJob({ name: "conformance-annotate", namespace: fake.namespace, propagationPolicy: "Background" })
+    const got = (await lines).filter((l) => l.object?.metadata?.name === "conformance-annotate")
+    const modified = got.filter((l) => l.type === "MODIFIED" && l.object.metadata.annotations?.["agentrun.dev/cancel-requested-by"] === "conformance")
+    expect(modified.length).toBeGreaterThan(0)
+    expect(modified[0].object.metadata.resourceVersion).toBe(patched.metadata?.resourceVersion)
+    const deleted = got.find((l) => l.type === "DELETED")
+    expect(deleted.object.metadata.annotations).toMatchObject({ "agentrun.dev/cancel-requested-by": "conformance" })
+    // A patch of a Job that is gone: 404 NotFound.
+    const missing = await batch.patchNamespacedJob(
+      { name: "conformance-annotate", namespace: fake.namespace, body: { metadata: { annotations: { a: "b" } } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch)
+    ).then(() => null, (e: k8s.ApiException<string>) => e)
+    expect(missing?.code).toBe(404)
+  }, 20_000)
+
   it("Events are listed by involvedObject field selectors", async () => {
     const pod = fake.list("pods", fake.namespace).find((p) => p.metadata?.labels?.["job-name"] === "hello")!
     const events = await core.listNamespacedEvent({ namespace: fake.namespace, fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod.metadata.name}` })

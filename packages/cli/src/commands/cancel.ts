@@ -34,8 +34,12 @@ export const cancel = Command.make("cancel", {
       const o = result.record.outcome!
       return yield* Console.log(verdictLine(result.record.runId, o))
     }
+    const pid = result.supervisorPid === null ? "" : `pid ${result.supervisorPid}`
     yield* Console.error(
-      `agentrun: asked the supervisor${result.supervisorPid === null ? "" : ` (pid ${result.supervisorPid})`} to cancel; waiting for it to stop the agent…`
+      result.supervisorHost === undefined
+        ? `agentrun: asked the supervisor${pid === "" ? "" : ` (${pid})`} to cancel; waiting for it to stop the agent…`
+        // Another machine's supervisor reads the request from its Job's annotations (its Job watch).
+        : `agentrun: asked the supervisor on ${result.supervisorHost}${pid === "" ? "" : ` (${pid})`} to cancel, through its Job's cancel annotation; waiting for it to stop the agent…`
     )
     // By the full id (a newer run matching the typed prefix must not break the wait), through
     // the store's changes; a supervisor that dies meanwhile leaves an Interrupted record.

@@ -92,8 +92,14 @@ export class RunOnAnotherHost extends Schema.TaggedError<RunOnAnotherHost>()("Ru
 
 /** What `cancel` did. */
 export type CancelResult =
-  /** A cancel request is in the store for the live supervisor (its pid, for a local run; null when none is known). */
-  | { readonly _tag: "AskedSupervisor"; readonly runId: RunId; readonly supervisorPid: number | null }
+  /**
+   * A cancel request is out for the live supervisor, which stops the agent and records the
+   * verdict: in the run store (`supervisorPid`: its pid, for a local run; null when none is known),
+   * and, for a Kubernetes run supervised on another machine, also on the run's Job as the cancel
+   * annotation its Job watch delivers (`supervisorHost`: that machine's hostname; absent when the
+   * supervisor runs on this machine).
+   */
+  | { readonly _tag: "AskedSupervisor"; readonly runId: RunId; readonly supervisorPid: number | null; readonly supervisorHost?: string }
   /** The supervisor was gone: agentrun stopped the agent itself; the record is final. */
   | { readonly _tag: "StoppedOrphan"; readonly record: RunRecord }
 

@@ -261,6 +261,12 @@ export class Cancelled extends Schema.TaggedError<Cancelled>()("Cancelled", fiel
    * an extension host's deactivate) and stopped the agent on its way out.
    */
   by: Schema.Literals(["signal", "cancel-command", "shutdown"]),
+  /**
+   * Who sent the cancel request, as it named itself (e.g. `agentrun cancel (pid 4242 on ci-7)`):
+   * the run store's request, or on a cluster the Job's `agentrun.dev/cancel-requested-by`
+   * annotation (a cancel from another machine). Absent when not known.
+   */
+  requestedBy: Schema.optional(Schema.String),
   stop: Schema.NullOr(StopReport),
   process: Schema.NullOr(ProcessEnd),
   /** claude's `result` when it wrote one while stopping (on a cluster: its cost and session after the Job's deletion). */

@@ -37,6 +37,12 @@ export type SupervisorAction =
     readonly stop: StopReport | null
     /** Who asked; omitted: from `signal` (a signal, else `cancel-command`). */
     readonly by?: "signal" | "cancel-command" | "shutdown"
+    /**
+     * The requester a cancel request named (its `by`: the run store's request, or on a cluster the
+     * Job's `agentrun.dev/cancel-requested-by` annotation), e.g. `agentrun cancel (pid 4242 on ci-7)`;
+     * omitted when none is known.
+     */
+    readonly requestedBy?: string
   }
 
 /** Why agentrun could not go on supervising (see SupervisionFailed). */

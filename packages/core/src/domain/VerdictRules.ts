@@ -176,7 +176,13 @@ const cancellation: VerdictRule = {
         ? "The run was cancelled by request and the agent was stopped."
         : `The run was cancelled (${a.signal} to agentrun) and the agent was stopped.`,
       retryable: false,
-      evidence: { signal: a.signal, by: a.by ?? (a.signal === null ? "cancel-command" : "signal"), stop: a.stop, process: processEnd(facts) }
+      evidence: {
+        signal: a.signal,
+        by: a.by ?? (a.signal === null ? "cancel-command" : "signal"),
+        ...(a.requestedBy === undefined ? {} : { requestedBy: a.requestedBy }),
+        stop: a.stop,
+        process: processEnd(facts)
+      }
     })
   }
 }

@@ -43,6 +43,7 @@ export const accessByMethod: { readonly [M in RequestMethod]: ReadonlyArray<Acce
   createJob: [batch("create")],
   getJob: [batch("get")],
   listJobs: [batch("list")],
+  annotateJob: [batch("patch")],
   deleteJob: [batch("delete")],
   getPod: [core("get", "pods")],
   listPods: [core("list", "pods")],

@@ -47,6 +47,7 @@ export interface MetaLike {
   readonly uid?: string | null | undefined
   readonly creationTimestamp?: ApiTime
   readonly deletionTimestamp?: ApiTime
+  readonly annotations?: Readonly<Record<string, string>> | null | undefined
 }
 
 /** A Pod. */

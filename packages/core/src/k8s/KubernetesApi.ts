@@ -159,6 +159,13 @@ export interface KubernetesApiShape {
   readonly getJob: (namespace: string | null, name: string) => Effect.Effect<V1Job, KubernetesApiError>
   /** Jobs matching a label selector (e.g. an agent's live runs). */
   readonly listJobs: (namespace: string | null, labelSelector: string) => Effect.Effect<ReadonlyArray<V1Job>, KubernetesApiError>
+  /**
+   * Sets annotations on the Job (a JSON merge patch of `metadata.annotations`: the keys given are
+   * set, every other annotation stays) and returns the Job as patched. A patch is a write: the
+   * Job's resourceVersion moves on and its watchers get a MODIFIED event. agentrun's cancel uses
+   * it to carry the request to a supervisor on another machine (CancelAnnotation.ts).
+   */
+  readonly annotateJob: (namespace: string | null, name: string, annotations: Readonly<Record<string, string>>) => Effect.Effect<V1Job, KubernetesApiError>
   /** Deletes the Job with `propagationPolicy` (agentrun's cancel uses Background, as kubectl does). */
   readonly deleteJob: (
     namespace: string | null,

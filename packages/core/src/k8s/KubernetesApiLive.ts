@@ -231,6 +231,11 @@ export const make = (target: ClusterTarget, options: LiveOptions = {}): Effect.E
       getJob: (n, name) => call(op("get", "jobs", "batch", ns(n), name), (o) => batchApi.readNamespacedJob({ name, namespace: ns(n) }, o)),
       listJobs: (n, labelSelector) =>
         call(op("list", "jobs", "batch", ns(n)), (o) => batchApi.listNamespacedJob({ namespace: ns(n), labelSelector }, o)).pipe(Effect.map((l) => l.items)),
+      annotateJob: (n, name, annotations) =>
+        call(op("patch", "jobs", "batch", ns(n), name), (o) =>
+          // A merge patch: the annotations given are set, the others stay (no resourceVersion: no precondition).
+          batchApi.patchNamespacedJob({ name, namespace: ns(n), body: { metadata: { annotations } } }, withContentType(o, k8s.PatchStrategy.MergePatch))
+        ),
       deleteJob: (n, name, propagationPolicy) =>
         call(op("delete", "jobs", "batch", ns(n), name), (o) => batchApi.deleteNamespacedJob({ name, namespace: ns(n), propagationPolicy }, o)).pipe(Effect.asVoid),
 

@@ -15,9 +15,15 @@
  *   machine, a fresh Lease) follows it; `Orphaned` when its supervisor is gone (`agentAlive`: the
  *   Job still running); `Unknown` when the API cannot be asked or another machine's supervisor
  *   cannot be checked.
- * - `cancel(record)`: a live supervisor here is asked through the store (it deletes the Job and
- *   records `Cancelled` with claude's cost); otherwise this process deletes the Job (propagation
- *   Background), reads the final logs and records `Cancelled` itself.
+ * - `cancel(record)`: the request goes into the run store; a live supervisor on this machine is
+ *   asked through it alone (it deletes the Job and records `Cancelled` with claude's cost). For
+ *   any other run the request is also merge-patched onto the Job as annotations
+ *   (CancelAnnotation.ts), which reach a supervisor on any machine through its Job watch. A
+ *   supervisor seen alive on another machine (its fresh Lease) is left to cancel (`AskedSupervisor`
+ *   with its host); otherwise this process deletes the Job (propagation Background), reads the
+ *   final logs and records `Cancelled` itself, and a supervisor elsewhere that is alive after all
+ *   records `Cancelled` too (its Job's last state carried the annotation), never
+ *   `JobDeletedExternally`.
  *
  * @module
  */
@@ -29,7 +35,7 @@ import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as NodeOs from "node:os"
 import { Backends } from "../backend/Backends.ts"
-import { type BackendShape, type CancelOptions, type CancelResult, RunNotRunning, type RunOnAnotherHost } from "../backend/Backend.ts"
+import { type BackendShape, type CancelOptions, type CancelResult, RunNotRunning, RunOnAnotherHost } from "../backend/Backend.ts"
 import type { SupervisorIdentity } from "../backend/LocalRecord.ts"
 import { pushTail } from "../backend/RunSupervision.ts"
 import { makeRedactor } from "../domain/Redaction.ts"
@@ -37,6 +43,7 @@ import { defaultWatchdogSettings, emptySummary, makeRunId, type RunId, type RunR
 import type { RunLiveness } from "../domain/RunLiveness.ts"
 import { ProcessControl } from "../procfs/ProcessControl.ts"
 import { RunStore, type RunStoreError } from "../store/RunStore.ts"
+import { cancelAnnotations } from "./CancelAnnotation.ts"
 import { jobFinished, leaseExpired, leaseNameFor, leaseRenewIntervalMs } from "./AgentLease.ts"
 import type { FollowSettings, LogSource } from "./KubernetesFollow.ts"
 import { type ClusterTarget, KubernetesApi, type KubernetesUnreachable } from "./KubernetesApi.ts"
@@ -65,6 +72,12 @@ export interface KubernetesBackendOptions {
   readonly logFollow?: PodLogSourceOptions
   /** Timings of the follow; defaults below. */
   readonly settings?: Partial<FollowSettings>
+  /**
+   * Who this supervisor is, as its records and Leases name it and as `liveness` tells "this
+   * machine" from another (default: `os.hostname()` and this process's pid). Tests give two
+   * backends in one process different hostnames to play two machines sharing a cluster.
+   */
+  readonly supervisor?: { readonly hostname: string; readonly pid: number }
 }
 
 /** The follow's defaults: 5 s for the Job and the container to agree, 10 s to read a log's tail, the cursor written every 5 s, the Lease renewed every 10 s. */
@@ -94,7 +107,7 @@ export const makeKubernetesBackend = (options: KubernetesBackendOptions = {}) =>
     // cannot tell counts it alive: a live supervisor is never judged gone).
     const supervisorAlive = (pid: number, startTimeTicks: number | null) =>
       control.liveness(pid, startTimeTicks).pipe(Effect.map((l) => l === "alive"), Effect.catch(() => Effect.succeed(true)))
-    const supervisor: SupervisorIdentity = { hostname: NodeOs.hostname(), pid: process.pid, startTicks: null }
+    const supervisor: SupervisorIdentity = { hostname: options.supervisor?.hostname ?? NodeOs.hostname(), pid: options.supervisor?.pid ?? process.pid, startTicks: null }
     const deps: LifecycleDeps = {
       api,
       store,
@@ -194,7 +207,7 @@ export const makeKubernetesBackend = (options: KubernetesBackendOptions = {}) =>
         const s = record.status === "running" ? p.supervisor : null
         if (s !== null && s.hostname === supervisor.hostname) {
           // This very process: supervised only while its registry follows the run (an earlier, detached follow is not).
-          if (s.pid === process.pid ? yield* FiberMap.has(runs, record.runId as RunId) : yield* supervisorAlive(s.pid, s.startTimeTicks)) return { _tag: "Supervised" } as const
+          if (s.pid === supervisor.pid ? yield* FiberMap.has(runs, record.runId as RunId) : yield* supervisorAlive(s.pid, s.startTimeTicks)) return { _tag: "Supervised" } as const
           return yield* jobLiveness(record)
         }
         if (s !== null) {
@@ -214,15 +227,43 @@ export const makeKubernetesBackend = (options: KubernetesBackendOptions = {}) =>
         if (record.status !== "running") {
           return yield* new RunNotRunning({ message: `Run ${record.runId} is ${record.status}: nothing to cancel.`, runId: record.runId, status: record.status, retryable: false })
         }
-        const by = options.by ?? `agentrun cancel (pid ${process.pid} on ${supervisor.hostname})`
-        yield* store.requestCancel(record.runId as RunId, { requestedAt: new Date(yield* nowMs).toISOString(), by, signal: null })
+        const by = options.by ?? `agentrun cancel (pid ${supervisor.pid} on ${supervisor.hostname})`
+        const requestedAtMs = yield* nowMs
+        yield* store.requestCancel(record.runId as RunId, { requestedAt: new Date(requestedAtMs).toISOString(), by, signal: null })
         const live = yield* liveness(record)
         const p = kubernetesPlacement(record)!
+        const runId = record.runId as RunId
         if (live._tag === "Supervised" && p.supervisor?.hostname === supervisor.hostname) {
-          return { _tag: "AskedSupervisor", runId: record.runId as RunId, supervisorPid: p.supervisor.pid } as const
+          return { _tag: "AskedSupervisor", runId, supervisorPid: p.supervisor.pid } as const
+        }
+        // The Job carries the request first: a supervisor on another machine sees it through its
+        // Job watch, and, should this process delete the Job below, knows the deletion for a cancel.
+        const annotated = yield* api.annotateJob(p.namespace, p.jobName, cancelAnnotations(by, requestedAtMs)).pipe(
+          Effect.asVoid,
+          // A Job already gone ends its follow by itself: nothing to carry the request.
+          Effect.catchTag("KubernetesNotFound", () => Effect.void),
+          Effect.result
+        )
+        if (live._tag === "Supervised" && p.supervisor !== null) {
+          if (annotated._tag === "Failure") {
+            // Deleting the Job unannounced would have its live supervisor record JobDeletedExternally.
+            const e = annotated.failure
+            return yield* new RunOnAnotherHost({
+              message: `Run ${runId} is supervised on ${p.supervisor.hostname} (its agent's Lease is fresh), and its Job ${p.jobName} could not be annotated with the cancel request: ${e.message}${
+                e._tag === "KubernetesForbidden" ? " (deploy/rbac.yaml grants `patch` on batch/jobs)" : ""
+              }. Cancel it on ${p.supervisor.hostname}, or retry.`,
+              runId,
+              hostname: p.supervisor.hostname,
+              retryable: e.retryable
+            })
+          }
+          return { _tag: "AskedSupervisor", runId, supervisorPid: p.supervisor.pid, supervisorHost: p.supervisor.hostname } as const
+        }
+        if (annotated._tag === "Failure") {
+          yield* Effect.logWarning(`run ${runId}: the Job ${p.jobName} could not be annotated with the cancel request (${annotated.failure.message}); deleting it all the same`)
         }
         const run = yield* adopt(record)
-        yield* start(run, { _tag: "Attach", cancel: true })
+        yield* start(run, { _tag: "Attach", cancel: true, requestedBy: by })
         const result = yield* kubernetesHandle(run).result
         return { _tag: "StoppedOrphan", record: result.record } as const
       })

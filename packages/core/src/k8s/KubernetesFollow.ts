@@ -9,7 +9,10 @@
  *
  * What agentrun does to the run from here:
  * - a cancel deletes the Job (propagation Background), then waits for the container's end so
- *   claude's `result` (cost, session: the entry turns the kubelet's SIGTERM into SIGINT) is read;
+ *   claude's `result` (cost, session: the entry turns the kubelet's SIGTERM into SIGINT) is read.
+ *   A cancel is asked for through the handle, the run store's cancel request, or the Job's cancel
+ *   annotation (CancelAnnotation.ts: `agentrun cancel` on another machine), whichever comes first;
+ *   the verdict names the requester the request named;
  * - the stall watchdog (no pod log output for the stall timeout) deletes the Pod gracefully and
  *   records a hang-family verdict; its evidence is the Pod's state and Events (an artifact), not
  *   /proc: /proc evidence is local-only;
@@ -37,6 +40,7 @@ import type { EventLike } from "./ApiObjects.ts"
 import type { KubernetesApiError, KubernetesApiShape, WatchEvent } from "./KubernetesApi.ts"
 import { type KubernetesRun, nowMs, publish } from "./KubernetesRun.ts"
 import { kubernetesPlacement, type RecordLogCursor, withPlacement } from "./KubernetesRecord.ts"
+import { cancelRequestOf } from "./CancelAnnotation.ts"
 import { agentStatus, type ClusterFacts, type ClusterWaitSettings, exitOf, jobTerminal, podVerdict } from "./PodVerdict.ts"
 
 /** One pod log line with the cursor that resumes right after it. */
@@ -98,7 +102,7 @@ type Msg =
   | { readonly _tag: "Job"; readonly event: WatchEvent<V1Job> }
   | { readonly _tag: "Pod"; readonly event: WatchEvent<V1Pod> }
   | { readonly _tag: "LogEnded"; readonly error: KubernetesApiError | null }
-  | { readonly _tag: "Cancel"; readonly deleteJob: boolean }
+  | { readonly _tag: "Cancel"; readonly deleteJob: boolean; readonly requestedBy: string | null }
   | { readonly _tag: "Detach"; readonly signal: string }
   | { readonly _tag: "ApiLost"; readonly error: KubernetesApiError }
   | { readonly _tag: "Tick" }
@@ -107,6 +111,8 @@ type Msg =
 export interface FollowOptions {
   /** Start as cancelled (an orphaned run being cancelled): the Job is deleted at once. */
   readonly cancel: boolean
+  /** Who asked for that cancel (the request's `by`), for the verdict; null: not known. */
+  readonly cancelRequestedBy?: string | null
 }
 
 const hangDumpName = "hang-dump.json"
@@ -166,12 +172,12 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
     yield* watch("jobs", { fieldSelector: `metadata.name=${jobName}` })
     yield* watch("pods", { labelSelector: `job-name=${jobName}` })
     yield* Deferred.await(run.stopRequest).pipe(
-      Effect.flatMap((r) => offer(r._tag === "Cancel" ? { _tag: "Cancel", deleteJob: true } : { _tag: "Detach", signal: r.signal })),
+      Effect.flatMap((r) => offer(r._tag === "Cancel" ? { _tag: "Cancel", deleteJob: true, requestedBy: null } : { _tag: "Detach", signal: r.signal })),
       Effect.forkScoped
     )
     // `agentrun cancel` from another process on this machine writes a cancel request.
     yield* store.awaitCancelRequest(run.runId).pipe(
-      Effect.flatMap(() => offer({ _tag: "Cancel", deleteJob: true })),
+      Effect.flatMap((request) => offer({ _tag: "Cancel", deleteJob: true, requestedBy: request.by })),
       Effect.catch((e) => Effect.logWarning(`run ${run.runId}: cancel requests cannot be watched: ${e.message}`)),
       Effect.forkScoped
     )
@@ -180,7 +186,7 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
       Effect.repeat(Schedule.spaced(Duration.millis(settings.cursorPersistMs))),
       Effect.forkScoped
     )
-    if (options.cancel) yield* offer({ _tag: "Cancel", deleteJob: true })
+    if (options.cancel) yield* offer({ _tag: "Cancel", deleteJob: true, requestedBy: options.cancelRequestedBy ?? null })
 
     // Uninterruptible: a line stored and the cursor past it go together (an attach neither loses nor repeats it).
     const onLine = (item: CursorLine) =>
@@ -245,9 +251,16 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
         if (action._tag === "Cancel" || jobGone !== null) return
         // `agentrun cancel` of an orphaned run elsewhere on this machine deleted it: its request says so.
         const request = yield* store.readCancelRequest(run.runId).pipe(Effect.catch(() => Effect.succeed(Option.none())))
-        if (Option.isSome(request)) return yield* startCancel(false)
+        if (Option.isSome(request)) return yield* startCancel(false, request.value.by)
         jobGone = { seenVia, atMs: yield* nowMs }
       })
+
+    // `agentrun cancel` from another machine annotates the Job (and, when it cannot see this
+    // supervisor alive, deletes it too): an annotated Job is a cancel request, deleted or not.
+    const onCancelAnnotation = (j: V1Job, deleted: boolean) => {
+      const request = cancelRequestOf(j)
+      return request === null || action._tag === "Cancel" ? Effect.void : startCancel(!deleted, request.by)
+    }
 
     const onJob = (event: WatchEvent<V1Job>) =>
       Effect.gen(function*() {
@@ -257,11 +270,13 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
             if (jobUid !== null || job !== null) yield* jobLost("not-found")
           } else {
             job = mine
+            yield* onCancelAnnotation(mine, false)
           }
           return
         }
         if (!jobIsOurs(event.object)) return
         job = event.object
+        yield* onCancelAnnotation(event.object, event._tag === "Deleted")
         if (event._tag === "Deleted") yield* jobLost("watch-deleted")
         if (placement.jobUid === null && run.record.placement._tag === "Kubernetes" && run.record.placement.jobUid === null && jobUid !== null) {
           yield* writeRecord({ jobUid })
@@ -304,10 +319,10 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
         if (event._tag === "Deleted") podDeleted = true
       })
 
-    const startCancel = (deleteJob: boolean) =>
+    const startCancel = (deleteJob: boolean, requestedBy: string | null) =>
       Effect.gen(function*() {
         if (action._tag === "Cancel") return
-        action = { _tag: "Cancel", signal: null, stop: null, by: "cancel-command" }
+        action = { _tag: "Cancel", signal: null, stop: null, by: "cancel-command", ...(requestedBy === null ? {} : { requestedBy }) }
         const grace = (pod?.spec?.terminationGracePeriodSeconds ?? 30) * 1000
         stopDeadline = (yield* nowMs) + grace + settings.stopMarginMs
         yield* publish(run, { _tag: "Stopping", reason: "cancel" })
@@ -471,7 +486,7 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
           if (msg.error !== null) yield* Effect.logDebug(`run ${run.runId}: pod log unavailable: ${msg.error.message}`)
           break
         case "Cancel":
-          yield* startCancel(msg.deleteJob)
+          yield* startCancel(msg.deleteJob, msg.requestedBy)
           break
         case "Detach":
           yield* persistCursor

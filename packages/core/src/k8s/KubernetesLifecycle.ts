@@ -38,10 +38,13 @@ export interface LifecycleDeps extends FollowDeps {
   readonly supervisor: SupervisorIdentity
 }
 
-/** How a lifecycle starts: a new run (guard and create), or a stored one (follow its Job; `cancel`: cancel it first). */
+/**
+ * How a lifecycle starts: a new run (guard and create), or a stored one (follow its Job; `cancel`:
+ * cancel it first, on the request of `requestedBy`, the request's `by`).
+ */
 export type LifecycleStart =
   | { readonly _tag: "Launch" }
-  | { readonly _tag: "Attach"; readonly cancel: boolean }
+  | { readonly _tag: "Attach"; readonly cancel: boolean; readonly requestedBy?: string }
 
 const supervisorText = (s: SupervisorIdentity) => `${s.hostname}:${s.pid}`
 
@@ -192,7 +195,7 @@ const body = (deps: LifecycleDeps, run: KubernetesRun, start: LifecycleStart): E
       if (started._tag === "Failed") return started
     }
     yield* renewWhileFollowing(deps, run)
-    return yield* follow(deps, run, { cancel: start._tag === "Attach" && start.cancel })
+    return yield* follow(deps, run, start._tag === "Attach" ? { cancel: start.cancel, cancelRequestedBy: start.requestedBy ?? null } : { cancel: false })
   })
 
 /**

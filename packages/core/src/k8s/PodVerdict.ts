@@ -9,11 +9,18 @@
  * claude's output means. The cluster causes are named from the API's own fields.
  *
  * Order, most decisive first (each step only when the earlier ones did not apply):
- * 1. agentrun's cancel → `Cancelled` (with claude's result, cost and session, when it wrote one);
+ * 1. agentrun's cancel → `Cancelled` (with claude's result, cost and session, when it wrote one,
+ *    and the requester): this supervisor's own (`action` Cancel: a store request, the handle, or
+ *    the Job's cancel annotation it saw), or a cancel request on the Job as last seen (the
+ *    `agentrun.dev/cancel-requested-by` annotation, CancelAnnotation.ts). `agentrun cancel` on
+ *    another machine always annotates the Job before it deletes it, so a Job whose last seen state
+ *    (the DELETED event's object included) carried the annotation was deleted by agentrun's
+ *    cancel: this step comes before step 4 and such a Job is never `JobDeletedExternally`;
  * 2. claude's own successful `result` → `Succeeded`, whatever the Pod went through afterwards: the
  *    work was done (a Job deadline or the watchdog that cut it lingering is noted);
  * 3. agentrun's stall watchdog stopped the Pod → the hang class (the core verdict);
- * 4. the Job deleted by someone else → `JobDeletedExternally`;
+ * 4. the Job deleted by someone else (gone, and its last seen state had no cancel annotation) →
+ *    `JobDeletedExternally`;
  * 5. a disruption (`DisruptionTarget` reason, or the Pod's `status.reason`) → `PodEvicted`,
  *    `PodPreempted` or `NodeLost`;
  * 6. the Job's `DeadlineExceeded` → `DeadlineExceeded` (or, as locally, the API failure claude was
@@ -67,6 +74,7 @@ import {
   timeMs,
   trueCondition
 } from "./ApiObjects.ts"
+import { cancelRequestOf } from "./CancelAnnotation.ts"
 import { entryScriptName, promptUnreadableExitCode } from "./EntryScript.ts"
 import { agentContainerName } from "./JobManifest.ts"
 
@@ -346,10 +354,23 @@ const beforeEnd = (facts: ClusterFacts): ClusterVerdict => {
 }
 
 /**
+ * The facts with a cancel request on the Job as last seen counted as agentrun's cancel (step 1):
+ * the annotation is only ever written by `agentrun cancel`, before it deletes the Job, so when
+ * this supervisor did nothing itself, the Job's end is still a cancel, never an external deletion.
+ */
+const withJobCancelRequest = (facts: ClusterFacts): ClusterFacts => {
+  if (facts.action._tag !== "None") return facts
+  const request = cancelRequestOf(facts.job)
+  if (request === null) return facts
+  return { ...facts, action: { _tag: "Cancel", signal: null, stop: null, by: "cancel-command", requestedBy: request.by } }
+}
+
+/**
  * Decides how a run on a cluster ended, in the order documented on this module; or says what it
  * is still waiting for. Pure.
  */
-export const podVerdict = (facts: ClusterFacts): ClusterVerdict => {
+export const podVerdict = (observed: ClusterFacts): ClusterVerdict => {
+  const facts = withJobCancelRequest(observed)
   const status = agentStatus(facts.pod)
   const t = status?.state?.terminated ?? null
   const terminal = jobTerminal(facts.job)
@@ -371,16 +392,18 @@ export const podVerdict = (facts: ClusterFacts): ClusterVerdict => {
   const o = facts.observation
   const r = o.result
 
-  // 1. agentrun's cancel.
+  // 1. agentrun's cancel (its own, or the Job's cancel annotation: see withJobCancelRequest).
   if (facts.action._tag === "Cancel") {
+    const requestedBy = facts.action.requestedBy
     return decided(new Cancelled({
-      message: `The run was cancelled${facts.action.signal === null ? " by request" : ` (${facts.action.signal} to agentrun)`}: its Job was deleted${
-        r?.total_cost_usd == null ? "" : `; claude had spent $${r.total_cost_usd.toFixed(4)}`
-      }.`,
+      message: `The run was cancelled${
+        facts.action.signal !== null ? ` (${facts.action.signal} to agentrun)` : requestedBy === undefined ? " by request" : ` by request of ${requestedBy}`
+      }: its Job was deleted${r?.total_cost_usd == null ? "" : `; claude had spent $${r.total_cost_usd.toFixed(4)}`}.`,
       retryable: false,
       evidence: {
         signal: facts.action.signal,
         by: facts.action.signal === null ? "cancel-command" : "signal",
+        ...(requestedBy === undefined ? {} : { requestedBy }),
         stop: facts.action.stop,
         process: t === null ? null : pe,
         ...(r === null ? {} : { result: resultFacts(r) })

@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { emptyObservation } from "../../src/domain/Observation.ts"
 import { exitCodeFor } from "../../src/domain/RunOutcome.ts"
 import type { ConditionLike, ContainerStateLike, JobLike, PodLike } from "../../src/k8s/ApiObjects.ts"
+import { cancelAnnotations } from "../../src/k8s/CancelAnnotation.ts"
 import { type ClusterFacts, defaultClusterWaitSettings, podVerdict } from "../../src/k8s/PodVerdict.ts"
 import { loadTranscript, observe } from "../support/Transcripts.ts"
 
@@ -127,6 +128,32 @@ describe("podVerdict", () => {
   it("Cancelled carries claude's result (cost, session) when it wrote one", () => {
     const v = podVerdict(table.find(([n]) => n.startsWith("cancel"))![1])
     assert.isTrue(v._tag === "Decided" && v.outcome._tag === "Cancelled" && v.outcome.evidence.result?.sessionId != null)
+  })
+
+  it("a Job gone whose last seen state carried agentrun's cancel annotation is Cancelled (naming the requester), never JobDeletedExternally", () => {
+    const by = "agentrun cancel (pid 4242 on ci-runner-7)"
+    const annotated: JobLike = { ...job(), metadata: { ...job().metadata, annotations: cancelAnnotations(by, t0 + 64_000) } }
+    const gone = { transcript: interrupted, jobGone: { seenVia: "watch-deleted" as const, atMs: t0 + 65_000 }, pod: pod({ phase: "Failed", state: terminated(0), deletionTimestamp: at(64) }) }
+    const v = podVerdict(facts({ ...gone, job: annotated }))
+    if (v._tag !== "Decided" || v.outcome._tag !== "Cancelled") return assert.fail(JSON.stringify(v))
+    assert.strictEqual(v.outcome.evidence.requestedBy, by)
+    assert.strictEqual(v.outcome.evidence.by, "cancel-command")
+    assert.include(v.outcome.message, by)
+    // claude's interrupted result (the SIGINT the entry forwarded) is kept, with its cost.
+    assert.isDefined(v.outcome.evidence.result)
+    // The same end without the annotation: someone else deleted it.
+    const control = podVerdict(facts(gone))
+    assert.strictEqual(control._tag === "Decided" ? control.outcome._tag : control._tag, "JobDeletedExternally")
+    // Another annotation of the user's is no cancel request.
+    const other = podVerdict(facts({ ...gone, job: { ...job(), metadata: { ...job().metadata, annotations: { "example.com/owner": "alice" } } } }))
+    assert.strictEqual(other._tag === "Decided" ? other.outcome._tag : other._tag, "JobDeletedExternally")
+  })
+
+  it("the requester of agentrun's own cancel is in the verdict", () => {
+    const v = podVerdict(facts({ transcript: interrupted, action: { _tag: "Cancel", signal: null, stop: null, by: "cancel-command", requestedBy: "vscode" }, pod: pod({ phase: "Failed", state: terminated(0), deletionTimestamp: at(64) }) }))
+    if (v._tag !== "Decided" || v.outcome._tag !== "Cancelled") return assert.fail(JSON.stringify(v))
+    assert.strictEqual(v.outcome.evidence.requestedBy, "vscode")
+    assert.include(v.outcome.message, "by request of vscode")
   })
 
   it("JobDeletedExternally keeps its forensics", () => {
