@@ -6,11 +6,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Stream } from "effect"
 import { spawn } from "node:child_process"
+import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
 import type { RunRecord } from "../../packages/core/src/domain/Run.ts"
 import { recoverWith } from "../../packages/core/src/runs/Recovery.ts"
 import { MemoryRunStore } from "../../packages/core/src/testing.ts"
 import { scenarios } from "../support/fake-anthropic/scenarios.ts"
+import { hostImage } from "../support/fake-k8s/FakeKubernetes.ts"
 import { apiLayer, backendLayer, cluster, k8sSpec, KubernetesApi, KubernetesBackend, podOf, recordOf, RunStore, until, withBackend } from "./backendHarness.ts"
 
 const placementOf = (record: RunRecord) => {
@@ -164,14 +167,47 @@ describe("Kubernetes backend: cancel, attach, one run per agent", () => {
         })
         const handle = yield* backend.launch(spec)
         const { outcome } = yield* handle.result
-        assert.include(["HangInterruptible", "HangUnresponsive"], outcome._tag, JSON.stringify(outcome))
-        if (outcome._tag !== "HangInterruptible" && outcome._tag !== "HangUnresponsive") return
+        // claude waiting on a hung API answers the entry's SIGINT: the Pod ends within the probe grace.
+        assert.strictEqual(outcome._tag, "HangInterruptible", JSON.stringify(outcome))
+        if (outcome._tag !== "HangInterruptible") return
         assert.strictEqual(outcome.evidence.detection.reason, "stall")
         assert.isTrue(outcome.evidence.unavailable.some((u) => u.includes("/proc")))
         assert.isNotNull(outcome.evidence.dumpPath)
         const dump = yield* (yield* RunStore).readArtifact(handle.runId, "hang-dump.json")
         assert.strictEqual(dump._tag, "Some")
         if (dump._tag === "Some") assert.include(dump.value, "fake-node")
+      }).pipe(Effect.provide(withBackend(k8s)))
+    }).pipe(Effect.scoped), 90_000)
+
+  it.live("the stall watchdog on a Pod whose agent ignores SIGINT and SIGTERM: the shared stop sequence escalates to a force delete → HangUnresponsive with the Pod steps", () =>
+    Effect.gen(function*() {
+      const { k8s, anthropic } = yield* cluster(scenarios.hang)
+      // An agent that ignores both signals (ignored dispositions survive exec) and says nothing.
+      const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "agentrun-ignorer-"))
+      const ignorer = NodePath.join(dir, "claude")
+      NodeFs.writeFileSync(ignorer, "#!/bin/sh\ntrap '' INT TERM\nexec sleep 1000\n", { mode: 0o755 })
+      k8s.registerImage("agentrun/ignorer:test", hostImage({ AGENTRUN_CLAUDE: ignorer }))
+      yield* Effect.gen(function*() {
+        const backend = yield* KubernetesBackend
+        const spec = k8sSpec(anthropic, k8s, { image: "agentrun/ignorer:test" }, {
+          watchdog: { stallTimeoutMs: 2_000, startupTimeoutMs: 60_000, busyTimeoutMs: 0, probeGraceMs: 1_000, sampleIntervalMs: 1_000 },
+          // Pod grace 5 s: the probe waits 1 s, the repeated graceful DELETE the 4 s left.
+          stopGrace: { interruptGraceMs: 2_000, terminateGraceMs: 3_000 }
+        })
+        const handle = yield* backend.launch(spec)
+        const { outcome, record } = yield* handle.result
+        assert.strictEqual(outcome._tag, "HangUnresponsive", JSON.stringify(outcome))
+        if (outcome._tag !== "HangUnresponsive") return
+        const steps = outcome.evidence.stop?.steps ?? []
+        const podName = placementOf(record).podName
+        assert.deepStrictEqual(steps[0], { signal: "SIGTERM", target: "pod", pids: [], atMs: steps[0]!.atMs, answered: false, object: `${k8s.namespace}/${podName}` })
+        assert.isAtLeast(steps.length, 2)
+        assert.strictEqual(steps[1]!.signal, "SIGTERM")
+        assert.isAtLeast(steps[1]!.atMs, 1_000)
+        // Ended by the kubelet's SIGKILL at the grace's end, or by agentrun's force delete.
+        assert.isTrue(steps.at(-1)!.answered, JSON.stringify(steps))
+        if (steps.length === 3) assert.strictEqual(steps[2]!.signal, "SIGKILL")
+        assert.isUndefined(k8s.get("pods", k8s.namespace, podName!))
       }).pipe(Effect.provide(withBackend(k8s)))
     }).pipe(Effect.scoped), 90_000)
 

@@ -13,9 +13,11 @@
  *   A cancel is asked for through the handle, the run store's cancel request, or the Job's cancel
  *   annotation (CancelAnnotation.ts: `agentrun cancel` on another machine), whichever comes first;
  *   the verdict names the requester the request named;
- * - the stall watchdog (no pod log output for the stall timeout) deletes the Pod gracefully and
- *   records a hang-family verdict; its evidence is the Pod's state and Events (an artifact), not
- *   /proc: /proc evidence is local-only;
+ * - the stall watchdog (no pod log output for the stall timeout) stops the Pod with the shared
+ *   stop sequence (PodStopTarget.ts: a graceful DELETE, its probe grace, the same DELETE, then
+ *   `gracePeriodSeconds: 0`) and records a hang-family verdict: HangInterruptible when the Pod
+ *   ended within the probe grace, else HangUnresponsive with the sequence's steps; its evidence is
+ *   the Pod's state and Events (an artifact), not /proc: /proc evidence is local-only;
  * - a run decided while its Pod still waits (an image that cannot be pulled, no node, a broken
  *   container config) has its Job deleted: nothing else would stop the cluster retrying.
  * A detach (agentrun got a signal, or lost the API) leaves the Job alone.
@@ -32,15 +34,20 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { pushTail } from "../backend/RunSupervision.ts"
+import type { StopReport } from "../domain/Evidence.ts"
 import type { ExitStatus } from "../domain/ExitStatus.ts"
+import { defaultStopGraceSettings } from "../domain/Run.ts"
 import type { RunOutcome } from "../domain/RunOutcome.ts"
 import type { HangAction, SupervisorAction } from "../domain/RunFacts.ts"
+import { runStopSequence } from "../process/StopSequence.ts"
 import type { RunStoreError, RunStoreShape } from "../store/RunStore.ts"
 import type { EventLike } from "./ApiObjects.ts"
 import type { KubernetesApiError, KubernetesApiShape, WatchEvent } from "./KubernetesApi.ts"
 import { type KubernetesRun, nowMs, publish } from "./KubernetesRun.ts"
 import { kubernetesPlacement, type RecordLogCursor, withPlacement } from "./KubernetesRecord.ts"
+import { podStopTarget } from "./PodStopTarget.ts"
 import { cancelRequestOf } from "./CancelAnnotation.ts"
+import { terminationGraceSecondsOf } from "./JobManifest.ts"
 import { agentStatus, type ClusterFacts, type ClusterWaitSettings, exitOf, jobTerminal, podVerdict } from "./PodVerdict.ts"
 
 /** One pod log line with the cursor that resumes right after it. */
@@ -105,6 +112,8 @@ type Msg =
   | { readonly _tag: "Cancel"; readonly deleteJob: boolean; readonly requestedBy: string | null }
   | { readonly _tag: "Detach"; readonly signal: string }
   | { readonly _tag: "ApiLost"; readonly error: KubernetesApiError }
+  /** The stall watchdog's stop sequence over the Pod ended (PodStopTarget.ts). */
+  | { readonly _tag: "HangStopped"; readonly report: StopReport }
   | { readonly _tag: "Tick" }
 
 /** Options of {@link follow}. */
@@ -140,7 +149,11 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
     let podDeleted = false
     let action: SupervisorAction = { _tag: "None" }
     let stopDeadline: number | null = null
-    let hangAt: number | null = null
+    /** The hang stop's report once its sequence ended; null before (or with no Pod to stop). */
+    let hangStop: StopReport | null = null
+    let hangStopping = false
+    /** Completed once the agent container has terminated or the Pod is gone: the Pod stop target's `exit`. */
+    const podEnded = yield* Deferred.make<void>()
     let lagSince: number | null = null
     let decidedSince: number | null = null
     let logState: "idle" | "running" | "ended" = "idle"
@@ -293,6 +306,7 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
         if (first || rec.podUid !== podUid || rec.nodeName !== nodeName) {
           yield* writeRecord({ podName: p.metadata?.name ?? null, podUid, nodeName })
         }
+        if (agentStatus(p)?.state?.terminated != null) yield* Deferred.succeed(podEnded, undefined)
         if (logState === "idle" && agentStatus(p)?.containerID != null) yield* startLog(p.metadata!.name!)
         // The stall clock starts when the agent does.
         if (!stallClockStarted && agentStatus(p)?.state?.running != null) {
@@ -308,7 +322,10 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
             .filter(podIsOurs)
             .sort((a, b) => String(a.metadata?.creationTimestamp ?? "").localeCompare(String(b.metadata?.creationTimestamp ?? "")))[0]
           if (mine === undefined) {
-            if (podUid !== null) podDeleted = true
+            if (podUid !== null) {
+              podDeleted = true
+              yield* Deferred.succeed(podEnded, undefined)
+            }
           } else {
             yield* adoptPod(mine)
           }
@@ -316,7 +333,10 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
         }
         if (!podIsOurs(event.object)) return
         yield* adoptPod(event.object)
-        if (event._tag === "Deleted") podDeleted = true
+        if (event._tag === "Deleted") {
+          podDeleted = true
+          yield* Deferred.succeed(podEnded, undefined)
+        }
       })
 
     const startCancel = (deleteJob: boolean, requestedBy: string | null) =>
@@ -351,7 +371,6 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
 
     const startHang = (now: number, stallTimeoutMs: number) =>
       Effect.gen(function*() {
-        hangAt = now
         yield* publish(run, { _tag: "Stopping", reason: "hang" })
         const evidence = { pod, job, events: yield* listEvents, note: "/proc evidence is local-only: the agent runs in a Pod" }
         const dumpPath = yield* store.writeArtifact(run.runId, hangDumpName, JSON.stringify(evidence, null, 2)).pipe(
@@ -369,41 +388,44 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
           stop: null,
           cpuPercent: null
         }
-        const grace = (pod?.spec?.terminationGracePeriodSeconds ?? 30) * 1000
-        stopDeadline = now + grace + settings.stopMarginMs
         const podName = pod?.metadata?.name
-        if (podName != null) {
-          yield* api.deletePod(ns, podName, null).pipe(
-            Effect.catch((e) => Effect.logWarning(`run ${run.runId}: the stalled Pod could not be deleted: ${e.message}`))
-          )
+        if (podName == null) {
+          stopDeadline = now + settings.stopMarginMs
+          return
         }
+        // The shared stop sequence over the Pod: its first step is the local SIGINT probe's
+        // counterpart (the entry script turns the kubelet's SIGTERM into claude's SIGINT).
+        const graceSeconds = pod?.spec?.terminationGracePeriodSeconds ?? terminationGraceSecondsOf(run.spec)
+        // Within the Pod's grace: after it the kubelet's SIGKILL, not claude, would end the wait.
+        const probeMs = Math.min(graceSeconds * 1000, run.spec.watchdog?.probeGraceMs ?? (run.spec.stopGrace ?? defaultStopGraceSettings).interruptGraceMs)
+        const target = podStopTarget({ api, namespace: ns, podName, graceSeconds, ended: podEnded, runId: run.runId })
+        hangStopping = true
+        yield* runStopSequence(target, {
+          grace: { interruptGrace: probeMs, terminateGrace: Math.max(0, graceSeconds * 1000 - probeMs), killGrace: settings.stopMarginMs }
+        }).pipe(
+          Effect.flatMap((report) => offer({ _tag: "HangStopped", report })),
+          Effect.forkScoped
+        )
       })
 
-    /** The hang action once the Pod ended: SIGTERM (the entry's SIGINT) answered, or the kubelet's SIGKILL after the grace. */
+    /**
+     * The hang action once its stop sequence ended: answered at its first step (the Pod ended
+     * within the probe grace of the graceful DELETE: claude answered the SIGINT) is the local
+     * probe answered; otherwise the probe went unanswered and the report holds every step.
+     */
     const hangAtEnd = (hang: HangAction): HangAction => {
-      const t = agentStatus(pod)?.state?.terminated ?? null
-      const finished = t?.finishedAt == null ? null : new Date(t.finishedAt as string | Date).getTime()
-      const tookMs = finished === null || hangAt === null ? 0 : Math.max(0, finished - hangAt)
-      const killed = t === null || t.exitCode === 137
-      if (!killed) return { ...hang, probe: { answered: true, afterMs: tookMs } }
-      const graceMs = (pod?.spec?.terminationGracePeriodSeconds ?? 30) * 1000
-      return {
-        ...hang,
-        probe: { answered: false },
-        stop: {
-          steps: [
-            { signal: "SIGTERM", target: "pid", pids: [], atMs: 0, answered: false },
-            { signal: "SIGKILL", target: "group", pids: [], atMs: graceMs, answered: true }
-          ],
-          tookMs
-        }
-      }
+      if (hangStop === null) return hang
+      // Ended in time, but by the kubelet's SIGKILL (137 = 128 + 9: the grace ran out) is no answer.
+      const killed = agentStatus(pod)?.state?.terminated?.exitCode === 137
+      if (hangStop.steps[0]?.answered === true && !killed) return { ...hang, probe: { answered: true, afterMs: hangStop.tookMs } }
+      return { ...hang, probe: { answered: false }, stop: hangStop }
     }
 
     const factsAt = (now: number, eventList: ReadonlyArray<EventLike>): ClusterFacts => {
       const t = agentStatus(pod)?.state?.terminated ?? null
       // A cancelled or stalled Pod that went without a terminated state (or outlived its grace) has ended all the same.
-      const stopped = action._tag !== "None" && ((podDeleted && t === null) || (stopDeadline !== null && now >= stopDeadline))
+      const stopped = action._tag !== "None" &&
+        ((podDeleted && t === null) || (stopDeadline !== null && now >= stopDeadline) || (action._tag === "Hang" && hangStop !== null))
       return {
         namespace: ns,
         jobName,
@@ -428,6 +450,8 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
       const terminal = jobTerminal(job)
       if ((terminal !== null) !== (t !== null) || (podDeleted && t === null)) lagSince ??= now
       else lagSince = null
+      // The hang stop's report is part of the verdict: wait for its sequence (bounded by its graces).
+      if (hangStopping && hangStop === null) return { _tag: "Wait" as const, wakeAt: null }
       const first = podVerdict(factsAt(now, []))
       const wakes: Array<number> = []
       if (lagSince !== null) wakes.push(lagSince + settings.lagWaitMs)
@@ -494,6 +518,9 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
         case "ApiLost":
           yield* persistCursor
           return { _tag: "Detached", signal: null, error: msg.error } satisfies FollowEnd
+        case "HangStopped":
+          hangStop = msg.report
+          break
         case "Tick":
           break
       }

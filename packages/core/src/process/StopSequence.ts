@@ -87,6 +87,45 @@ export interface StopSequenceShape {
 export const exitAfterStop = <Exit>(target: StopTarget<Exit>, report: StopReport | null, unknown: Exit): Effect.Effect<Exit> =>
   report?.ended === false ? Effect.map(target.exited, (e) => e ?? unknown) : target.exit
 
+/**
+ * The sequence itself (see {@link StopSequenceShape.stop}), for any {@link StopTarget}: the
+ * service's `stop`, and the Kubernetes backend's stop of a Pod (k8s/PodStopTarget.ts), which needs
+ * no process table. Only the Clock is used: tests drive the graces with TestClock.
+ */
+export const runStopSequence = (target: StopTarget, options?: StopOptions): Effect.Effect<StopReport> =>
+  Effect.gen(function*() {
+    const grace = { ...defaultStopGrace, ...options?.grace }
+    const start = yield* Effect.clockWith((c) => c.currentTimeMillis)
+    const steps: Array<StopStep> = []
+    const since = Effect.map(Effect.clockWith((c) => c.currentTimeMillis), (now) => now - start)
+    const waitExit = (within: Duration.Input) =>
+      Effect.map(Effect.timeoutOption(target.exit, within), (o) => o._tag === "Some")
+    const step = (send: Effect.Effect<StopDelivery>, within: Duration.Input) =>
+      Effect.gen(function*() {
+        const atMs = yield* since
+        const sent = yield* send
+        const answered = yield* waitExit(within)
+        steps.push({
+          signal: sent.signal,
+          target: sent.target,
+          pids: [...sent.pids],
+          atMs,
+          answered,
+          ...(sent.object === undefined ? {} : { object: sent.object })
+        })
+        return answered
+      })
+    const done = () => Effect.map(since, (tookMs): StopReport => ({ steps, tookMs, ended: true }))
+
+    if ((yield* target.exited) !== null) return yield* done()
+    if (options?.skipInterrupt !== true && (yield* step(target.interrupt, grace.interruptGrace))) return yield* done()
+    if ((yield* target.exited) === null && (yield* step(target.terminate, grace.terminateGrace))) return yield* done()
+    if ((yield* target.exited) === null && !(yield* step(target.kill, grace.killGrace))) {
+      return { steps, tookMs: yield* since, ended: (yield* target.exited) !== null }
+    }
+    return yield* done()
+  })
+
 /** The stop sequence service; depends on {@link ProcessTable} and {@link ProcessControl} (the sweep). */
 export class StopSequence extends Context.Service<StopSequence, StopSequenceShape>()("agentrun/StopSequence") {
   static readonly layer = Layer.effect(
@@ -97,39 +136,7 @@ export class StopSequence extends Context.Service<StopSequence, StopSequenceShap
 
       const sweep = (rootPid: number, cookie?: RunCookie) => killRunTree(table, control, rootPid, cookie)
 
-      const stop = (target: StopTarget, options?: StopOptions) =>
-        Effect.gen(function*() {
-          const grace = { ...defaultStopGrace, ...options?.grace }
-          const start = yield* Effect.clockWith((c) => c.currentTimeMillis)
-          const steps: Array<StopStep> = []
-          const since = Effect.map(Effect.clockWith((c) => c.currentTimeMillis), (now) => now - start)
-          const waitExit = (within: Duration.Input) =>
-            Effect.map(Effect.timeoutOption(target.exit, within), (o) => o._tag === "Some")
-          const step = (send: Effect.Effect<StopDelivery>, within: Duration.Input) =>
-            Effect.gen(function*() {
-              const atMs = yield* since
-              const sent = yield* send
-              const answered = yield* waitExit(within)
-              steps.push({
-                signal: sent.signal,
-                target: sent.target,
-                pids: [...sent.pids],
-                atMs,
-                answered,
-                ...(sent.object === undefined ? {} : { object: sent.object })
-              })
-              return answered
-            })
-          const done = () => Effect.map(since, (tookMs): StopReport => ({ steps, tookMs, ended: true }))
-
-          if ((yield* target.exited) !== null) return yield* done()
-          if (options?.skipInterrupt !== true && (yield* step(target.interrupt, grace.interruptGrace))) return yield* done()
-          if ((yield* target.exited) === null && (yield* step(target.terminate, grace.terminateGrace))) return yield* done()
-          if ((yield* target.exited) === null && !(yield* step(target.kill, grace.killGrace))) {
-            return { steps, tookMs: yield* since, ended: (yield* target.exited) !== null }
-          }
-          return yield* done()
-        })
+      const stop = runStopSequence
 
       return StopSequence.of({ stop, sweep })
     })
