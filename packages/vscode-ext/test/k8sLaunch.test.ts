@@ -4,9 +4,16 @@
  * (client-node) against the fake cluster (test/support/fake-k8s), whose node runs the Job's
  * container as a local process: the real claude, against the fake Messages API.
  */
+import { AgentrunApp, Backends, defaultWatchdogSettings, kubernetesRunOptions } from "@agentrun/core"
+import { KubernetesBackend } from "@agentrun/core/kubernetes"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
+import { hostname } from "node:os"
+import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { fakeMessagesApi, type Scenario } from "../../../test/support/fake-anthropic/FakeMessagesApi.ts"
 import { claudeBinary } from "../../../test/support/fake-anthropic/runClaude.ts"
@@ -55,13 +62,13 @@ const fakeCluster = async (scenario: Scenario = scenarios.success, options: { re
   })))
 }
 
-const k8sCore = () =>
-  makeTestCore({
-    kubernetes: {
-      settings: { lagWaitMs: 2_000, logDrainMs: 5_000, cursorPersistMs: 500, stopMarginMs: 5_000, leaseRenewMs: 500 },
-      logFollow: { idleResumeMs: 200, terminationCheckMs: 500, terminationGraceMs: 1_000 }
-    }
-  })
+/** The Kubernetes backend's timings, shortened for the tests. */
+const k8sTimings = {
+  settings: { lagWaitMs: 2_000, logDrainMs: 5_000, cursorPersistMs: 500, stopMarginMs: 5_000, leaseRenewMs: 500 },
+  logFollow: { idleResumeMs: 200, terminationCheckMs: 500, terminationGraceMs: 1_000 }
+}
+
+const k8sCore = (options: { readonly store?: "memory" | "file" } = {}) => makeTestCore({ kubernetes: k8sTimings, ...options })
 
 describe("launching runs on Kubernetes", () => {
   it("Launch Run… with backend k8s runs a Job with the agentrun.k8s.* settings; the view shows it Succeeded, naming namespace and Job", async () => {
@@ -156,6 +163,64 @@ describe("launching runs on Kubernetes", () => {
     await s.fake.commands.get("agentrun.cancelRun")!(live.runId)
     const row = await s.row((r) => r.runId === live.runId && description(r).startsWith("Cancelled"))
     expect((await s.record(row.runId)).placement._tag).toBe("Kubernetes")
+  }, 90_000)
+
+  it("Cancel Run on a k8s run another agentrun launched (its own store over the same state dir): the extension sees it through the store's changes, its cancel reaches that supervisor, the Job is deleted and the run ends Cancelled", async () => {
+    const { k8s, anthropic } = await fakeCluster(scenarios.hang)
+    const s = (started = await start({ "agentrun.k8s.kubeconfig": k8s.kubeconfigPath, "agentrun.k8s.image": image }, k8sCore({ store: "file" })))
+    const mine = s.core.at(s.stateDir)
+    // The other agentrun (a CLI's `run --backend k8s`): the app layer over the same state directory
+    // (its own file store), its own Kubernetes backend; its supervisor, pid 7300 on this machine,
+    // is alive in the process table the extension's core reads.
+    await Effect.runPromise(mine.processes.seed({ pid: 7300, cmdline: ["agentrun", "run", "--backend", "k8s"] }))
+    const cliScope = Effect.runSync(Scope.make())
+    try {
+      const cli = await Effect.runPromise(Layer.buildWithScope(
+        AgentrunApp.layer({
+          stateDir: s.stateDir,
+          env: { HOME: s.root, XDG_STATE_HOME: join(s.root, "xdg-state"), XDG_DATA_HOME: join(s.root, "xdg-data") },
+          backends: KubernetesBackend.register(
+            { kubeconfigPath: k8s.kubeconfigPath, context: null, namespace: null },
+            { ...k8sTimings, supervisor: { hostname: hostname(), pid: 7300 } }
+          )
+        }),
+        cliScope
+      ))
+      const handle = await Effect.runPromise(Context.get(cli, Backends).launch({
+        prompt: "wait forever",
+        cwd: s.root,
+        claudePath: null,
+        claudeArgs: [],
+        model: null,
+        maxTurns: null,
+        timeoutMs: null,
+        env: {},
+        watchdog: defaultWatchdogSettings,
+        backend: "k8s",
+        kubernetes: kubernetesRunOptions({ namespace: "", image })
+      }))
+      const jobName = `agentrun-${handle.runId}`
+      const live = await s.row((r) => r.runId === handle.runId && String(r.item.tooltip).includes(`Job ${k8s.namespace}/${jobName}`))
+      expect(live.item.contextValue).toBe("agentrun.run.live")
+      await eventually(() => expect(anthropic.messageRequests().length).toBeGreaterThan(0))
+
+      await s.fake.commands.get("agentrun.cancelRun")!(live.runId)
+      const outcome = (await Effect.runPromise(handle.result)).outcome
+      const requester = `agentrun VS Code extension (pid ${process.pid} on ${hostname()})`
+      expect(outcome).toMatchObject({ _tag: "Cancelled", evidence: { by: "cancel-command", requestedBy: requester } })
+      expect(k8s.get("jobs", k8s.namespace, jobName)).toBeUndefined()
+      await s.row((r) => r.runId === handle.runId && description(r).startsWith("Cancelled"))
+      // The request went through the extension's Kubernetes backend into the shared store, for the
+      // supervisor there (alive on this machine): it did not delete the Job behind that supervisor's back.
+      expect(s.fake.logLines).toContainEqual(expect.stringContaining(`cancel ${handle.runId}: asked-supervisor`))
+      expect(Option.getOrNull(await Effect.runPromise(mine.runStore.readCancelRequest(handle.runId)))?.by).toBe(requester)
+      expect(k8s.requests.filter((q) => q.method === "DELETE" && q.path.startsWith(`/apis/batch/v1/namespaces/${k8s.namespace}/jobs/${jobName}`))).toHaveLength(1)
+      expect(mine.spawned).toEqual([])
+      // The end-of-run notification (notifyOn: failures) is the only message: the cancel itself raised none.
+      await eventually(() => expect(s.fake.messages).toEqual([expect.objectContaining({ message: expect.stringContaining(`✗ Cancelled (cancelled, not retryable): The run was cancelled by request of ${requester}`) })]))
+    } finally {
+      await Effect.runPromise(Scope.close(cliScope, Exit.void))
+    }
   }, 90_000)
 
   it("with a kubeconfig that cannot be loaded, a k8s launch says so and local runs still work", async () => {
