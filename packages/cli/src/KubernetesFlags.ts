@@ -24,6 +24,7 @@ import {
   type KubernetesRunOptions,
   kubernetesRunOptions,
   parseApiKeySecret,
+  parseObjectName,
   parsePodEnv,
   parseQuantity,
   type PodEnvVar,
@@ -177,9 +178,6 @@ const checked = <A, B>(
     : Effect.fail(refuse(picked.value.source, `${picked.value.source}: ${r.failure}`))
 }
 
-const objectName = (what: string) => (name: string): Result.Result<string, string> =>
-  isObjectName(name) ? Result.succeed(name) : Result.fail(`"${name}" is not a ${what} name (a lower-case RFC 1123 subdomain)`)
-
 const nonEmpty = (what: string) => (text: string): Result.Result<string, string> =>
   text.trim() === "" ? Result.fail(`the ${what} is empty`) : Result.succeed(text)
 
@@ -254,12 +252,12 @@ export const resolveBackend = (
     const memory = yield* checked(pick(flags.memory, "--memory", k.memory, "memory", path), parseQuantity)
     const serviceAccount = yield* checked(
       pick(flags.serviceAccount, "--service-account", k.serviceAccount, "serviceAccount", path),
-      objectName("service account")
+      parseObjectName("service account")
     )
     const apiKeySecret = yield* checked(pick(flags.apiKeySecret, "--api-key-secret", k.apiKeySecret, "apiKeySecret", path), parseApiKeySecret)
     const workspacePvc = yield* checked(
       pick(flags.workspacePvc, "--workspace-pvc", k.workspacePvc, "workspacePvc", path),
-      objectName("PersistentVolumeClaim")
+      parseObjectName("PersistentVolumeClaim")
     )
 
     // The file's podEnv first, then the flags: a flag replaces the file's variable of the same name.

@@ -8,6 +8,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { disposable } from "./vscode/Adapter.ts"
@@ -33,6 +34,21 @@ export interface KubernetesSettings {
   readonly image: string | null
   /** `agentrun.k8s.apiKeySecret` as typed (`NAME[:KEY]`, parsed at launch); null: no API key from a Secret. */
   readonly apiKeySecret: string | null
+  /** `agentrun.k8s.cpu` as typed (a Kubernetes quantity, checked at launch); null: the core's default (1). */
+  readonly cpu: string | null
+  /** `agentrun.k8s.memory` as typed (a Kubernetes quantity, checked at launch); null: the core's default (2Gi). */
+  readonly memory: string | null
+  /** `agentrun.k8s.serviceAccount` as typed (checked at launch); null: none, no token mounted. */
+  readonly serviceAccount: string | null
+  /**
+   * `agentrun.k8s.podEnv` as `NAME=VALUE` texts in order (an object's entries joined with `=`),
+   * parsed at launch as the CLI parses `--pod-env`. A failure: the setting is neither an array of
+   * strings nor an object of strings (the reason as text), and a k8s launch is refused rather than
+   * run without, say, the `ANTHROPIC_BASE_URL` it was meant to have.
+   */
+  readonly podEnv: Result.Result<ReadonlyArray<string>, string>
+  /** `agentrun.k8s.workspacePvc` as typed (checked at launch); null: an emptyDir at /workspace. */
+  readonly workspacePvc: string | null
 }
 
 /** The settings, decoded. Durations: `timeoutSeconds` in seconds; `stallTimeout` as duration text. */
@@ -63,9 +79,26 @@ const seconds = decodeOr(Schema.Number, 0)
 const args = decodeOr<ReadonlyArray<string>>(Schema.Array(Schema.String), [])
 const notifyOn = decodeOr<NotifyOn>(NotifyOn, "failures")
 const backendName = decodeOr<BackendName>(BackendName, "local")
+/** A quantity setting: its text, or a number as written (`"agentrun.k8s.cpu": 2` means "2"). */
+const quantityText = (value: unknown): string => (typeof value === "number" ? String(value) : text(value))
 const orNull = (s: string): string | null => (s.trim() === "" ? null : s.trim())
 
-/** Reads the settings from VS Code's configuration (a mistyped value counts as its default). */
+/** `agentrun.k8s.podEnv`: unset is empty; an array of strings as is; an object's string values as `NAME=VALUE`. */
+const podEnv = (value: unknown): Result.Result<ReadonlyArray<string>, string> => {
+  if (value === undefined || value === null) return Result.succeed([])
+  if (Array.isArray(value)) {
+    const bad = value.findIndex((v) => typeof v !== "string")
+    return bad === -1 ? Result.succeed(value as ReadonlyArray<string>) : Result.fail(`item ${bad} is not a "NAME=VALUE" string`)
+  }
+  if (typeof value === "object") {
+    const entries = Object.entries(value)
+    const bad = entries.find(([, v]) => typeof v !== "string")
+    return bad === undefined ? Result.succeed(entries.map(([name, v]) => `${name}=${v as string}`)) : Result.fail(`the value of ${bad[0]} is not a string`)
+  }
+  return Result.fail("it is neither an object of NAME: VALUE nor an array of \"NAME=VALUE\"")
+}
+
+/** Reads the settings from VS Code's configuration (a mistyped value counts as its default, but for `k8s.podEnv`: see {@link KubernetesSettings.podEnv}). */
 export const readSettings = (api: VsCodeApi): Settings => {
   const c = api.workspace.getConfiguration("agentrun")
   const timeout = seconds(c.get("timeout"))
@@ -82,7 +115,12 @@ export const readSettings = (api: VsCodeApi): Settings => {
       context: orNull(text(c.get("k8s.context"))),
       namespace: orNull(text(c.get("k8s.namespace"))),
       image: orNull(text(c.get("k8s.image"))),
-      apiKeySecret: orNull(text(c.get("k8s.apiKeySecret")))
+      apiKeySecret: orNull(text(c.get("k8s.apiKeySecret"))),
+      cpu: orNull(quantityText(c.get("k8s.cpu"))),
+      memory: orNull(quantityText(c.get("k8s.memory"))),
+      serviceAccount: orNull(text(c.get("k8s.serviceAccount"))),
+      podEnv: podEnv(c.get("k8s.podEnv")),
+      workspacePvc: orNull(text(c.get("k8s.workspacePvc")))
     }
   }
 }

@@ -46,11 +46,12 @@ export interface Started {
 
 /**
  * Activates the extension; `settings` add to (or override) the test's: a state dir in the
- * workspace, claudePath `claude-test`. `core`: the test core (default: local runs only).
+ * workspace (or the `agentrun.stateDir` given, e.g. a CLI's), claudePath `claude-test`. `core`: the test core (default: local runs only).
  */
 export const start = async (settings: Record<string, unknown> = {}, core = makeTestCore()): Promise<Started> => {
   const root = mkdtempSync(join(tmpdir(), "agentrun-vscode-"))
-  const stateDir = join(root, ".state")
+  const given = settings["agentrun.stateDir"]
+  const stateDir = typeof given === "string" ? given : join(root, ".state")
   const fake = makeFakeVsCode({
     settings: { "agentrun.stateDir": stateDir, "agentrun.claudePath": "claude-test", ...settings },
     workspaceFolder: root

@@ -12,6 +12,10 @@
  * also has the real Kubernetes backend (`KubernetesOnFirstUse.register`, as the live core) over that
  * kubeconfig: the tests point it at the fake cluster (test/support/fake-k8s).
  *
+ * With `store: "file"`, the run store is the real one (the files under `<stateDir>/runs`, as the
+ * live core's): another agentrun in the test, with its own store over the same state directory,
+ * plays a CLI sharing it, and the extension sees its runs only through the files.
+ *
  * @module
  */
 import {
@@ -41,6 +45,7 @@ import {
 import type { KubernetesBackendOptions } from "@agentrun/core/kubernetes"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { readFileSync } from "node:fs"
 import { KubernetesOnFirstUse } from "../src/core/KubernetesOnFirstUse.ts"
 import type { CoreFor } from "../src/core/Runs.ts"
@@ -69,6 +74,7 @@ const noBootstrap = (): BootstrapReport => {
 export interface TestCoreHandles {
   /** The store itself (its effects need nothing: run them with Effect.runPromise). */
   readonly runStore: RunStoreShape
+  /** The memory store's controls (raw records); a core with `store: "file"` has none: it throws. */
   readonly store: MemoryRunStoreControl
   readonly processes: ProcessTableTestControls
   /** Every agent command spawned, in order. */
@@ -76,7 +82,7 @@ export interface TestCoreHandles {
 }
 
 /** Makes the test core: `coreFor` for `Runs.layerWith`, and each state directory's handles once built. */
-export const makeTestCore = (options: { readonly kubernetes?: KubernetesBackendOptions } = {}) => {
+export const makeTestCore = (options: { readonly kubernetes?: KubernetesBackendOptions; readonly store?: "memory" | "file" } = {}) => {
   const built = new Map<string, TestCoreHandles>()
   const coreFor: CoreFor = (dirs: AgentrunDirs, cluster: ClusterTarget) => {
     const spawned: Array<AgentCommand> = []
@@ -86,9 +92,21 @@ export const makeTestCore = (options: { readonly kubernetes?: KubernetesBackendO
     ).pipe(Layer.provideMerge(ProcessTableTest.layer))
     const handles = Layer.effectDiscard(
       Effect.gen(function*() {
-        built.set(dirs.stateDir, { runStore: yield* RunStore, store: yield* MemoryRunStore, processes: yield* ProcessTableTest, spawned })
+        const runStore = yield* RunStore
+        const processes = yield* ProcessTableTest
+        const memory = yield* Effect.serviceOption(MemoryRunStore)
+        built.set(dirs.stateDir, {
+          runStore,
+          processes,
+          spawned,
+          get store(): MemoryRunStoreControl {
+            if (Option.isSome(memory)) return memory.value
+            throw new Error(`TestCore: the core of ${dirs.stateDir} has a file store: write through runStore`)
+          }
+        })
       })
     )
+    const runStore: Layer.Layer<RunStore, never, AgentrunPaths> = options.store === "file" ? RunStore.layer : MemoryRunStore.layer
     const registry = options.kubernetes !== undefined && cluster.kubeconfigPath !== null
       ? KubernetesOnFirstUse.register(cluster, options.kubernetes).pipe(Layer.provide(Backends.layer))
       : Backends.layer
@@ -102,7 +120,7 @@ export const makeTestCore = (options: { readonly kubernetes?: KubernetesBackendO
           spawned.push(command)
           return scriptFor(command)
         }),
-        MemoryRunStore.layer,
+        runStore,
         BootstrapTest.layer(noBootstrap)
       )),
       Layer.provideMerge(table),

@@ -31,7 +31,11 @@ export interface KubernetesOnFirstUseOptions {
   readonly targetOf: (record: RunRecord) => ClusterTarget
   /** The cluster a launch goes to. */
   readonly launchTarget: (spec: RunSpec) => ClusterTarget
-  /** The `by` of a cancel request left in the store (e.g. `agentrun cancel (pid N on HOST)`), unless the caller names one. */
+  /**
+   * Who asks, in every cancel through this backend unless the caller names one (e.g. `agentrun
+   * cancel (pid N on HOST)`): the `by` of the request in the run store and of the Job's cancel
+   * annotation, which the run's `Cancelled` verdict names (`requestedBy`).
+   */
   readonly cancelBy: string
 }
 
@@ -64,17 +68,20 @@ export const kubernetesOnFirstUse = (options: KubernetesOnFirstUseOptions): Effe
           Effect.flatMap((b) => b.liveness(record)),
           Effect.catchTag("KubernetesUnreachable", (e) => Effect.succeed({ _tag: "Unknown", reason: e.message } as const))
         ),
-      cancel: (record, cancelOptions) =>
-        backendFor(options.targetOf(record)).pipe(
-          Effect.flatMap((b) => b.cancel(record, cancelOptions)),
+      cancel: (record, cancelOptions) => {
+        // The host's name for itself, not the built backend's default (`agentrun cancel ...`):
+        // the VS Code extension's cancel is recorded as the extension's.
+        const by = cancelOptions?.by ?? options.cancelBy
+        return backendFor(options.targetOf(record)).pipe(
+          Effect.flatMap((b) => b.cancel(record, { ...cancelOptions, by })),
           Effect.catchTag("KubernetesUnreachable", (e) =>
             Effect.gen(function*() {
               yield* Effect.logWarning(`run ${record.runId}: ${e.message}; the cancel request is left in the run store for its supervisor`)
-              const by = cancelOptions?.by ?? options.cancelBy
               yield* store.requestCancel(record.runId as RunId, { requestedAt: new Date(yield* Clock.currentTimeMillis).toISOString(), by, signal: null })
               const p = record.placement
               return { _tag: "AskedSupervisor", runId: record.runId as RunId, supervisorPid: p._tag === "Kubernetes" ? p.supervisor?.pid ?? null : null } as const
             }))
         )
+      }
     } satisfies BackendShape
   })

@@ -1,8 +1,9 @@
 /**
  * What a run on a cluster needs besides the {@link RunSpec}: where (namespace), in what (image,
  * resources, service account, the API key's Secret, volumes, scheduling), and who (agent, task,
- * session). Flags, the config file and defaults are resolved into this by the CLI; the parsers for
- * the flag forms (`NAME[:KEY]`, `NAME=VALUE`) live here so the CLI and the config file agree.
+ * session). Flags, the config file and defaults are resolved into this by the CLI (the VS Code
+ * extension's settings by the extension); the parsers for the flag forms (`NAME[:KEY]`,
+ * `NAME=VALUE`, quantities, object names) live here so the CLI, the config file and the extension agree.
  *
  * @module
  */
@@ -164,6 +165,14 @@ export const parseQuantity = (text: string): Result.Result<string, string> => {
 
 /** Whether `name` is a valid object name (DNS-1123 subdomain): Secrets, PVCs, service accounts. */
 export const isObjectName = (name: string): boolean => name.length <= 253 && dnsSubdomain.test(name)
+
+/**
+ * Checks the name of an object a run refers to (`--service-account`, `--workspace-pvc`): returned
+ * as given, or the reason as text naming `what` (e.g. "service account", "PersistentVolumeClaim").
+ * The CLI's flags and config file and the VS Code extension's settings check names with it.
+ */
+export const parseObjectName = (what: string) => (name: string): Result.Result<string, string> =>
+  isObjectName(name) ? Result.succeed(name) : Result.fail(`"${name}" is not a ${what} name (a lower-case RFC 1123 subdomain)`)
 
 /** Whether `name` is a valid namespace name (DNS-1123 label: at most 63 of `[a-z0-9-]`, alphanumeric ends). */
 export const isNamespaceName = (name: string): boolean => name.length <= 63 && /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/.test(name)

@@ -20,7 +20,7 @@ import {
   secretOwnerReference,
   workspacePath
 } from "../../src/k8s/JobManifest.ts"
-import { kubernetesRunOptions, parseApiKeySecret, parsePodEnv } from "../../src/k8s/KubernetesRunOptions.ts"
+import { kubernetesRunOptions, parseApiKeySecret, parseObjectName, parsePodEnv, parseQuantity } from "../../src/k8s/KubernetesRunOptions.ts"
 import { LabelKeys, isValidLabelValue } from "../../src/k8s/Labels.ts"
 
 const runId = "20261203-094501-123-a1b2c3"
@@ -215,5 +215,17 @@ describe("option parsers", () => {
     for (const bad of ["NOVALUE", "=x", "1X=y", "ANTHROPIC_API_KEY=sk", "HOME=/root", "AGENTRUN_RUN_ID=1"]) {
       assert.isTrue(Result.isFailure(parsePodEnv(bad)), bad)
     }
+  })
+
+  it("quantities (--cpu, --memory) as the API server parses them, above zero", () => {
+    for (const good of ["500m", "2", "1.5", "512Mi", "4Gi", "4e9", "1k", ".5"]) assert.deepStrictEqual(parseQuantity(good), Result.succeed(good))
+    for (const bad of ["", "2 GB", "2gb", "-1", "0", "0Gi", "1.5.5", "Gi"]) assert.isTrue(Result.isFailure(parseQuantity(bad)), bad)
+  })
+
+  it("object names (--service-account, --workspace-pvc): the reason names what was checked", () => {
+    assert.deepStrictEqual(parseObjectName("service account")("agent-runner.v2"), Result.succeed("agent-runner.v2"))
+    const refused = parseObjectName("PersistentVolumeClaim")("Work_Dir")
+    assert.deepStrictEqual(refused, Result.fail(`"Work_Dir" is not a PersistentVolumeClaim name (a lower-case RFC 1123 subdomain)`))
+    for (const bad of ["", "-a", "a-", "A", "a".repeat(254)]) assert.isTrue(Result.isFailure(parseObjectName("x")(bad)), bad)
   })
 })

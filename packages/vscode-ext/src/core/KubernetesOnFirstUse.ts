@@ -17,6 +17,7 @@ import type { KubernetesBackendOptions } from "@agentrun/core/kubernetes"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as NodeOs from "node:os"
 
 /** The on-first-use Kubernetes backend (see the module doc). */
 export class KubernetesOnFirstUse extends Context.Service<KubernetesOnFirstUse, BackendShape>()("agentrun-vscode/KubernetesOnFirstUse") {
@@ -38,7 +39,8 @@ export class KubernetesOnFirstUse extends Context.Service<KubernetesOnFirstUse, 
           // One cluster: the `agentrun.k8s.*` settings'.
           targetOf: () => cluster,
           launchTarget: () => cluster,
-          cancelBy: `agentrun VS Code extension (pid ${process.pid})`
+          // The Job's cancel annotation may be read on another machine: the host is named too.
+          cancelBy: `agentrun VS Code extension (pid ${process.pid} on ${NodeOs.hostname()})`
         })
       })
     )

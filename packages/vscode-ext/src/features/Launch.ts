@@ -5,7 +5,17 @@
  *
  * @module
  */
-import { type KubernetesRunOptions, kubernetesRunOptions, parseApiKeySecret, type RunRecord, type RunSpec } from "@agentrun/core"
+import {
+  type KubernetesRunOptions,
+  kubernetesRunOptions,
+  parseApiKeySecret,
+  parseObjectName,
+  parsePodEnv,
+  parseQuantity,
+  type PodEnvVar,
+  type RunRecord,
+  type RunSpec
+} from "@agentrun/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -32,7 +42,7 @@ export class NoWorkspaceFolder extends Schema.TaggedError<NoWorkspaceFolder>()("
   retryable: Schema.Boolean
 }) {}
 
-/** A `k8s` launch whose `agentrun.k8s.*` settings cannot make a run (no image, an `apiKeySecret` that is not NAME[:KEY]): nothing is launched. */
+/** A `k8s` launch whose `agentrun.k8s.*` settings cannot make a run (no image, a value the API server would refuse): nothing is launched. */
 export class KubernetesSettingsInvalid extends Schema.TaggedError<KubernetesSettingsInvalid>()("KubernetesSettingsInvalid", {
   message: Schema.String,
   /** The setting to fix, e.g. `agentrun.k8s.image`. */
@@ -40,11 +50,28 @@ export class KubernetesSettingsInvalid extends Schema.TaggedError<KubernetesSett
   retryable: Schema.Boolean
 }) {}
 
+/** Checks a setting's value with one of the core's parsers (those the CLI checks its flags with); null stays null. */
+const checkedSetting = <A>(
+  setting: string,
+  value: string | null,
+  parse: (text: string) => Result.Result<A, string>
+): Effect.Effect<A | null, KubernetesSettingsInvalid> => {
+  if (value === null) return Effect.succeed(null)
+  const r = parse(value)
+  return Result.isSuccess(r)
+    ? Effect.succeed(r.success)
+    : Effect.fail(new KubernetesSettingsInvalid({ message: `\`${setting}\`: ${r.failure}`, setting, retryable: false }))
+}
+
 /**
  * The Kubernetes run options of the `agentrun.k8s.*` settings, through the core's
- * `kubernetesRunOptions` (its defaults for cpu, memory, TTL, user). An empty namespace is left
- * `""`: the backend takes its cluster target's (the setting, else the context's). Fails when no
- * image is set or `apiKeySecret` does not parse.
+ * `kubernetesRunOptions` (its defaults for what is unset: cpu 1, memory 2Gi, TTL, user). Every
+ * value is checked with the parser the CLI uses for the same flag (`--cpu`, `--memory`: a
+ * quantity; `--service-account`, `--workspace-pvc`: an object name; `--pod-env`: NAME=VALUE, not
+ * a name agentrun sets; `--api-key-secret`: NAME[:KEY]); of `podEnv` entries with one name the
+ * last wins, as repeated `--pod-env` flags do. An empty namespace is left `""`: the backend takes
+ * its cluster target's (the setting, else the context's). Fails, naming the setting, when no
+ * image is set or a value does not parse.
  */
 export const kubernetesOptionsOf = (s: Settings["k8s"]): Effect.Effect<KubernetesRunOptions, KubernetesSettingsInvalid> =>
   Effect.gen(function*() {
@@ -55,11 +82,29 @@ export const kubernetesOptionsOf = (s: Settings["k8s"]): Effect.Effect<Kubernete
         retryable: false
       })
     }
-    const secret = s.apiKeySecret === null ? Result.succeed(null) : parseApiKeySecret(s.apiKeySecret)
-    if (Result.isFailure(secret)) {
-      return yield* new KubernetesSettingsInvalid({ message: `\`agentrun.k8s.apiKeySecret\`: ${secret.failure}`, setting: "agentrun.k8s.apiKeySecret", retryable: false })
+    const apiKeySecret = yield* checkedSetting("agentrun.k8s.apiKeySecret", s.apiKeySecret, parseApiKeySecret)
+    const cpu = yield* checkedSetting("agentrun.k8s.cpu", s.cpu, parseQuantity)
+    const memory = yield* checkedSetting("agentrun.k8s.memory", s.memory, parseQuantity)
+    const serviceAccount = yield* checkedSetting("agentrun.k8s.serviceAccount", s.serviceAccount, parseObjectName("service account"))
+    const workspacePvc = yield* checkedSetting("agentrun.k8s.workspacePvc", s.workspacePvc, parseObjectName("PersistentVolumeClaim"))
+    if (Result.isFailure(s.podEnv)) {
+      return yield* new KubernetesSettingsInvalid({ message: `\`agentrun.k8s.podEnv\`: ${s.podEnv.failure}`, setting: "agentrun.k8s.podEnv", retryable: false })
     }
-    return kubernetesRunOptions({ namespace: s.namespace ?? "", image: s.image, apiKeySecret: secret.success })
+    const podEnv = new Map<string, PodEnvVar>()
+    for (const entry of s.podEnv.success) {
+      const v = yield* checkedSetting("agentrun.k8s.podEnv", entry, parsePodEnv)
+      if (v !== null) podEnv.set(v.name, v)
+    }
+    return kubernetesRunOptions({
+      namespace: s.namespace ?? "",
+      image: s.image,
+      apiKeySecret,
+      serviceAccount,
+      workspacePvc,
+      podEnv: [...podEnv.values()],
+      ...(cpu === null ? {} : { cpu }),
+      ...(memory === null ? {} : { memory })
+    })
   })
 
 /** The choices "Launch Run…" remembers (globalState key {@link lastOptionsKey}). */
