@@ -5,6 +5,7 @@ import { hostname } from "node:os"
 import { afterEach, describe, expect, it } from "vitest"
 import { damagedContext, finishedContext, liveContext } from "../src/features/RunItems.ts"
 import { description, eventually, type Row, start, type Started } from "./Harness.ts"
+import * as NodeOs from "node:os"
 
 let started: Started | undefined
 afterEach(async () => {
@@ -141,6 +142,8 @@ describe("cancelling runs", () => {
     await s.fake.commands.get("agentrun.cancelRun")!(runId)
     const request = await Effect.runPromise(s.core.at(s.stateDir).runStore.readCancelRequest(runId as RunRecord["runId"]))
     expect(request._tag).toBe("Some")
+    // The request (and so the run's Cancelled verdict) names the extension, not `agentrun cancel`.
+    if (request._tag === "Some") expect(request.value.by).toBe(`agentrun VS Code extension (pid ${process.pid} on ${NodeOs.hostname()})`)
     expect(s.fake.messages).toEqual([])
   })
 

@@ -17,7 +17,7 @@ import type { KubernetesBackendOptions } from "@agentrun/core/kubernetes"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as NodeOs from "node:os"
+import { cancelRequester } from "./Identity.ts"
 
 /** The on-first-use Kubernetes backend (see the module doc). */
 export class KubernetesOnFirstUse extends Context.Service<KubernetesOnFirstUse, BackendShape>()("agentrun-vscode/KubernetesOnFirstUse") {
@@ -40,7 +40,7 @@ export class KubernetesOnFirstUse extends Context.Service<KubernetesOnFirstUse, 
           targetOf: () => cluster,
           launchTarget: () => cluster,
           // The Job's cancel annotation may be read on another machine: the host is named too.
-          cancelBy: `agentrun VS Code extension (pid ${process.pid} on ${NodeOs.hostname()})`
+          cancelBy: cancelRequester()
         })
       })
     )

@@ -62,6 +62,7 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Path from "node:path"
 import { type Settings, SettingsRef } from "../Settings.ts"
+import { cancelRequester } from "./Identity.ts"
 import { KubernetesOnFirstUse } from "./KubernetesOnFirstUse.ts"
 
 /** A change in the run store (the core's RunStoreChange), or `Rescan`: read everything again (at start, and when `agentrun.stateDir` changes). */
@@ -326,7 +327,7 @@ export class Runs extends Context.Service<Runs, RunsShape>()("agentrun-vscode/Ru
             yield* mine.live.cancel
             return "cancelling-here" as const
           }
-          const result = yield* withCore((core) => catalog(core).cancel(record.runId))
+          const result = yield* withCore((core) => catalog(core).cancel(record.runId, { by: cancelRequester() }))
           return result._tag === "AskedSupervisor" ? "asked-supervisor" as const : "stopped-orphan" as const
         })
 
