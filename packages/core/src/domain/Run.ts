@@ -162,8 +162,19 @@ export const KubernetesPlacement = Schema.TaggedStruct("Kubernetes", {
   podName: Schema.NullOr(Schema.String),
   podUid: Schema.NullOr(Schema.String),
   nodeName: Schema.NullOr(Schema.String),
-  /** Where the log follow stopped: containerID, the last line's whole second (ISO), lines seen in that second. */
-  logCursor: Schema.NullOr(Schema.Struct({ containerId: Schema.String, second: Schema.String, count: Schema.Number })),
+  /**
+   * Where the log follow stopped: containerID, the last line's whole second (ISO), lines seen in
+   * that second; and how many lines events.jsonl and stderr.log held at that point (absent in
+   * records written before agentrun kept them). The store's files may be ahead of a cursor written
+   * before the supervisor died: an attach skips the log lines they already hold.
+   */
+  logCursor: Schema.NullOr(Schema.Struct({
+    containerId: Schema.String,
+    second: Schema.String,
+    count: Schema.Number,
+    eventLines: Schema.optional(Schema.Number),
+    stderrLines: Schema.optional(Schema.Number)
+  })),
   /** The agentrun process following it now, if any (null once it is gone / detached). */
   supervisor: Schema.NullOr(Schema.Struct({ hostname: Schema.String, pid: Schema.Number, startTimeTicks: Schema.NullOr(Schema.Number) })),
   agentId: Schema.NullOr(Schema.String),

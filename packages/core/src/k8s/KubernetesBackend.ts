@@ -164,7 +164,9 @@ export const makeKubernetesBackend = (options: KubernetesBackendOptions = {}) =>
         })
         const stored = yield* store.readEvents(run.runId)
         const replayed = run.ingest.push(stored)
-        for (const line of yield* store.readStderr(run.runId)) pushTail(run.stderrTail, line)
+        const stderr = yield* store.readStderr(run.runId)
+        for (const line of stderr) pushTail(run.stderrTail, line)
+        run.storedLines = { events: stored.length, stderr: stderr.length }
         for (const p of [{ _tag: "Started" as const, runId: run.runId, pid: null }, ...replayed.progress]) yield* publish(run, p)
         if (p.agentId !== null) {
           run.lease = { runId: run.runId, agentId: p.agentId, jobName: p.jobName, taskId: p.taskId, sessionId: null, supervisor: `${supervisor.hostname}:${supervisor.pid}` }

@@ -161,6 +161,21 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
     let cursorWritten = cursor
     let lastOutputAt = yield* nowMs
     let stallClockStarted = false
+    // No verdict before both watches have listed once: until then a null Job or Pod is not yet
+    // known, not gone (an attach to an ended run would judge the replayed transcript alone).
+    let jobSynced = false
+    let podSynced = false
+    // The store's files may hold lines past the stored cursor (it is written every
+    // cursorPersistMs; a supervisor SIGKILLed in between stored more): those lines come again
+    // from the log and are skipped, by kind, in order. A cursor without counts (an older record)
+    // skips nothing.
+    const storedAtCursor = cursor === null ? { events: 0, stderr: 0 } : cursor.eventLines === undefined || cursor.stderrLines === undefined ? null : { events: cursor.eventLines, stderr: cursor.stderrLines }
+    let eventLines = run.storedLines.events
+    let stderrLines = run.storedLines.stderr
+    let skipEvents = storedAtCursor === null ? 0 : Math.max(0, eventLines - storedAtCursor.events)
+    let skipStderr = storedAtCursor === null ? 0 : Math.max(0, stderrLines - storedAtCursor.stderr)
+    // The lines to skip are the cursor's container's (with no cursor: the first container read).
+    let skipContainer = cursor?.containerId ?? null
 
     const writeRecord = (change: Parameters<typeof withPlacement>[1]) =>
       Effect.suspend(() => {
@@ -205,9 +220,16 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
     const onLine = (item: CursorLine) =>
       Effect.gen(function*() {
         lastOutputAt = yield* nowMs
-        if (item.line.startsWith("{")) {
+        const json = item.line.startsWith("{")
+        skipContainer ??= item.cursor.containerId
+        if (item.cursor.containerId !== skipContainer) skipEvents = skipStderr = 0
+        if (json ? skipEvents > 0 : skipStderr > 0) {
+          if (json) skipEvents--
+          else skipStderr--
+        } else if (json) {
           const batch = run.ingest.push([item.line])
           yield* events.append(batch.stored)
+          eventLines++
           for (const p of batch.progress) {
             if (p._tag === "SessionStarted") {
               run.record = { ...run.record, session: { sessionId: p.sessionId, model: p.model } }
@@ -220,8 +242,9 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
           const redacted = run.redactor.redact(item.line)
           pushTail(run.stderrTail, redacted)
           yield* stderrLog.append([redacted])
+          stderrLines++
         }
-        cursor = item.cursor
+        cursor = { ...item.cursor, eventLines: eventLines - skipEvents, stderrLines: stderrLines - skipStderr }
         run.record = withPlacement(run.record, { logCursor: cursor })
       }).pipe(Effect.uninterruptible)
 
@@ -278,6 +301,7 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
     const onJob = (event: WatchEvent<V1Job>) =>
       Effect.gen(function*() {
         if (event._tag === "Synced") {
+          jobSynced = true
           const mine = event.items.find((j) => jobIsOurs(j))
           if (mine === undefined) {
             if (jobUid !== null || job !== null) yield* jobLost("not-found")
@@ -318,6 +342,7 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
     const onPod = (event: WatchEvent<V1Pod>) =>
       Effect.gen(function*() {
         if (event._tag === "Synced") {
+          podSynced = true
           const mine = event.items
             .filter(podIsOurs)
             .sort((a, b) => String(a.metadata?.creationTimestamp ?? "").localeCompare(String(b.metadata?.creationTimestamp ?? "")))[0]
@@ -446,6 +471,7 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
     /** The verdict if there is one now, else the next instant worth looking again (null: only a message can change things). */
     const evaluate = Effect.gen(function*() {
       const now = yield* nowMs
+      if (!jobSynced || !podSynced) return { _tag: "Wait" as const, wakeAt: null }
       const t = agentStatus(pod)?.state?.terminated ?? null
       const terminal = jobTerminal(job)
       if ((terminal !== null) !== (t !== null) || (podDeleted && t === null)) lagSince ??= now
@@ -471,10 +497,12 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
         }
         return { _tag: "Wait" as const, wakeAt: wakes.length === 0 ? null : Math.min(...wakes) }
       }
-      // Decided: the log's tail first (claude's result may be in it), boundedly.
+      // Decided: the log's tail first (claude's result may be in it), boundedly: logDrainMs
+      // without a new line (a long log still being read when the Job ended is read to its end).
       if (logState === "running") {
         decidedSince ??= now
-        if (now < decidedSince + settings.logDrainMs) return { _tag: "Wait" as const, wakeAt: decidedSince + settings.logDrainMs }
+        const drainUntil = Math.max(decidedSince, lastOutputAt) + settings.logDrainMs
+        if (now < drainUntil) return { _tag: "Wait" as const, wakeAt: drainUntil }
       }
       const final = podVerdict(factsAt(yield* nowMs, yield* listEvents))
       const outcome = final._tag === "Decided" ? final.outcome : first.outcome

@@ -43,6 +43,8 @@ export interface KubernetesRun {
   readonly stderrTail: Array<string>
   /** The agent's Lease, when the run has an agent id. */
   lease: LeaseHolder | null
+  /** Lines in the run's events.jsonl and stderr.log when the follow starts (an adopted run's; 0 for a new one). */
+  storedLines: { readonly events: number; readonly stderr: number }
   /** The record as last written (or about to be). */
   record: RunRecord
 }
@@ -64,7 +66,8 @@ export const makeRun = (fields: {
       result: yield* Deferred.make<RunResult>(),
       ingest: new TranscriptIngest(fields.redactor),
       stderrTail: [],
-      lease: null
+      lease: null,
+      storedLines: { events: 0, stderr: 0 }
     }
   })
 
