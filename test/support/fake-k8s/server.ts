@@ -639,16 +639,41 @@ export class ApiServer {
       if (how === "eof") res.end()
       else if (how === "reset") req.socket.resetAndDestroy()
     }
-    const send = (e: LogEntry) => {
-      if (done) return
-      res.write(timestamps ? `${rfc3339Nano(e.ns)} ${e.text}\n` : `${e.text}\n`)
-      written++
-      if (drop !== undefined && written >= drop.rule.afterLines) finish(drop.rule.mode)
+    // Written at the reader's pace, as the kubelet streams a log file: lines wait in `backlog`
+    // while the socket is full (a gigabyte of log is never buffered in this process at once).
+    const backlog: Array<LogEntry> = entries
+    let next = 0
+    let logEnded = !follow || log.closed
+    let draining = false
+    const pump = () => {
+      while (!done && !draining && next < backlog.length) {
+        const e = backlog[next]!
+        backlog[next++] = undefined as unknown as LogEntry
+        const flowing = res.write(timestamps ? `${rfc3339Nano(e.ns)} ${e.text}\n` : `${e.text}\n`)
+        written++
+        if (drop !== undefined && written >= drop.rule.afterLines) return finish(drop.rule.mode)
+        if (!flowing) {
+          draining = true
+          res.once("drain", () => {
+            draining = false
+            pump()
+          })
+        }
+      }
+      if (!done && !draining && next >= backlog.length) {
+        backlog.length = next = 0
+        if (logEnded) finish("eof")
+      }
     }
-    for (const e of entries) send(e)
+    pump()
     if (done) return
-    if (!follow || log.closed) return finish("eof")
-    unlisten = log.listen((e) => (e === null ? finish("eof") : send(e)))
+    if (!logEnded) {
+      unlisten = log.listen((e) => {
+        if (e === null) logEnded = true
+        else backlog.push(e)
+        pump()
+      })
+    }
     // The Pod object going away ends a follow (its log goes with it).
     const unsubscribe = this.cluster.store.subscribe((ev) => {
       if (ev.kind === "pods" && ev.type === "DELETED" && ev.object.metadata.uid === pod.metadata.uid) finish("eof")

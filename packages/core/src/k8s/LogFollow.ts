@@ -62,6 +62,13 @@ export interface FollowPodLogOptions {
   readonly terminationGraceMs?: number
 }
 
+/**
+ * Lines taken from the log ahead of the consumer. Few: a stream-json line can be megabytes (a
+ * long tool output), and every line held here is live memory of the following process (64 held
+ * about 45 MB of large strings at the peak of `pnpm bench --only k8s-rss`).
+ */
+const followBufferLines = 4
+
 /** How often an idle pause (a follow ended with no new line) checks `containerTerminated` (ms). */
 const terminatedPollMs = 50
 
@@ -152,4 +159,4 @@ export const followPodLog = (api: KubernetesApiShape, options: FollowPodLogOptio
         // The Schedule giving up ends the follow with this error.
         yield* step(error).pipe(Pull.catchDone(() => Effect.fail(error)))
       }
-    }), { bufferSize: 64 })
+    }), { bufferSize: followBufferLines })
