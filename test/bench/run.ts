@@ -32,12 +32,22 @@
  * 8. k8s-agent-race (issue 13): 50 built CLIs `run --backend k8s --agent A` started at once against
  *    one fake API server (test/bench/k8sAgentRace.ts). Goal: exactly 1 Job, 49 ConcurrentRunBlocked.
  *
- *   pnpm bench [--only ingest,rss,wall,watchdog,logdrops,list,k8s-quiet,k8s-verdict-latency,k8s-agent-race] [--runs N] [--wall-runs N] [--list-runs N] [--rss-bytes BYTES] [--profile]
+ * 9. k8s-rss (issue 13): peak RSS of the built CLI `run --backend k8s` following 1 GiB of pod log
+ *    (the rss bench's agent as the container; the fake API server in a process of its own,
+ *    test/bench/k8sRss.ts), vs a bare plain-HTTP follow of the same log. Goal: < 150 MB, the
+ *    verdict Succeeded, events.jsonl holding every line.
+ * 10. k8s-attach (issue 13): trials of one deterministic scenario whose supervising `agentrun run
+ *    --backend k8s` is SIGKILLed at different points, then `agentrun attach`: how many end with
+ *    the verdict, cost and transcript of an uninterrupted run (test/bench/k8sAttach.ts). Goal: N/N.
+ *
+ *   pnpm bench [--only ingest,rss,wall,watchdog,logdrops,list,k8s-quiet,k8s-verdict-latency,k8s-agent-race,k8s-rss,k8s-attach] [--attach-trials N] [--runs N] [--wall-runs N] [--list-runs N] [--rss-bytes BYTES] [--profile]
  */
 import { benchWatchdog, median } from "./watchdog.ts"
 import { benchLogDrops } from "./k8sLogDrops.ts"
 import { benchQuiet, benchVerdictLatency } from "./k8sRuns.ts"
 import { benchAgentRace } from "./k8sAgentRace.ts"
+import { benchK8sRss } from "./k8sRss.ts"
+import { benchK8sAttach } from "./k8sAttach.ts"
 import { type ChildProcess, spawn } from "node:child_process"
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
@@ -65,7 +75,7 @@ const flag = (name: string): string | undefined => {
   const i = argv.indexOf(name)
   return i === -1 ? undefined : argv[i + 1]
 }
-const only = new Set((flag("--only") ?? "ingest,rss,wall,watchdog,logdrops,list,k8s-quiet,k8s-verdict-latency,k8s-agent-race").split(","))
+const only = new Set((flag("--only") ?? "ingest,rss,wall,watchdog,logdrops,list,k8s-quiet,k8s-verdict-latency,k8s-agent-race,k8s-rss,k8s-attach").split(","))
 const forceProfile = argv.includes("--profile")
 const runs = Number(flag("--runs") ?? 5)
 /**
@@ -706,11 +716,78 @@ const benchK8sAgentRace = async () => {
   })
 }
 
+const benchK8sRssRun = async () => {
+  const root = tempDir("agentrun-bench-k8s-rss-")
+  try {
+    const freeBytes = (() => {
+      const s = statfsSync(root)
+      return s.bavail * s.bsize
+    })()
+    let bytes = Number(flag("--rss-bytes") ?? GiB)
+    const notes: Array<string> = []
+    if (freeBytes < 5 * 1e9) {
+      bytes = Math.max(64 * MiB, Math.floor((freeBytes - 1e9) / 4))
+      notes.push(`SCALED DOWN: only ${fmt(freeBytes / 1e9)} GB free in ${tmpdir()}; following ${fmt(bytes / MiB, 0)} MiB instead of 1 GiB`)
+    }
+    log(`k8s-rss: agentrun run --backend k8s following ${fmt(bytes / MiB, 0)} MiB of pod log (fake API server in its own process)...`)
+    const r = await benchK8sRss({ bytes, root })
+    const a = r.agentrun
+    log(`k8s-rss: agentrun exit ${a.code}, peak ${fmt(a.peakMb)} MB, ${fmt(a.ms / 1000)} s, ${a.outcome}; bare follow peak ${fmt(r.baseline.peakMb)} MB`)
+    const allLines = a.eventLines === r.expectedLines && a.stderrLines === 0
+    notes.push(
+      `agentrun: exit ${a.code}, verdict ${a.outcome}, ${fmt(a.ms / 1000)} s (${fmt(r.bytes / MB / (a.ms / 1000), 0)} MB/s); events.jsonl ${a.eventLines} of ${r.expectedLines} lines (${fmt(a.eventBytes / MB, 0)} MB), stderr.log ${a.stderrLines} lines`,
+      `bare follow (plain HTTP pods/log?follow=true&timestamps=true of the same Pod, counting only): exit ${r.baseline.code}, ${fmt(r.baseline.bytes / MB, 0)} MB, ${r.baseline.lines} lines in ${fmt(r.baseline.ms / 1000)} s`,
+      `agentrun's fixed footprint (same run, the agent writes only init + result): peak ${fmt(r.small.peakMb)} MB (exit ${r.small.code}, ${r.small.outcome}); following the log adds ${fmt(a.peakMb - r.small.peakMb)} MB`,
+      "peak RSS = VmHWM of the process (polled every 20 ms), in MB (10^6 bytes); the fake API server and node run in test/bench/k8sClusterHost.ts, not in either measured process"
+    )
+    if (a.code !== 0) notes.push(`agentrun stderr (last lines): ${a.stderrTail}`)
+    results.push({
+      name: `k8s peak RSS following ${fmt(bytes / GiB, 2)} GiB of pod log`,
+      unit: "MB",
+      agentrun: a.peakMb,
+      baseline: r.baseline.peakMb,
+      goalOn: "agentrun",
+      ratio: a.peakMb / r.baseline.peakMb,
+      goal: "< 150 MB, Succeeded, every line stored",
+      met: a.peakMb < 150 && a.code === 0 && a.outcome === "Succeeded" && allLines,
+      samples: { agentrun: [a.peakMb], baseline: [r.baseline.peakMb] },
+      notes
+    })
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+const benchK8sAttachRun = async () => {
+  const trials = Number(flag("--attach-trials") ?? 8)
+  log(`k8s-attach: ${trials} trials SIGKILLing \`agentrun run --backend k8s\` at different points, then \`agentrun attach\`, vs an uninterrupted run`)
+  const r = await benchK8sAttach({ trials })
+  const same = r.trials.filter((t) => t.same).length
+  results.push({
+    name: "k8s SIGKILL + attach = uninterrupted run",
+    unit: "trials",
+    agentrun: same,
+    baseline: r.trials.length,
+    goalOn: "agentrun",
+    ratio: same / r.trials.length,
+    goal: `= ${r.trials.length}/${r.trials.length} (baseline column: trials)`,
+    met: same === r.trials.length && r.reference.outcome === "Succeeded",
+    samples: { agentrun: r.trials.map((t) => (t.same ? 1 : 0)), baseline: [] },
+    notes: [
+      `reference (uninterrupted): ${r.reference.outcome}, $${r.reference.costUsd}, ${r.reference.lines} transcript lines`,
+      ...r.trials.map((t) =>
+        `killed after ${t.killAfterLines === 0 ? "claude's first request" : `${t.killAfterLines} stored lines`} (store held ${t.linesAtKill}, record's cursor ${t.cursorAtKill === null ? "null" : `at ${t.cursorEventLines ?? "?"} lines`}): ${t.same ? "same" : `DIFFERENT: ${t.differences.join("; ")}`}`
+      ),
+      "compared: outcome class, cost, events.jsonl line for line modulo claude's session id and uuids, its messaging socket path, the fake API's message/tool-use ids, durations (*_ms)"
+    ]
+  })
+}
+
 // ------------------------------------------------------------------ main
 
 const began = performance.now()
 log(`node ${process.version}, ${cpus().length} CPUs, ${runs} runs each; other work on this machine makes absolute numbers noisy, ratios less so`)
-for (const [name, bench] of [["ingest", benchIngest], ["rss", benchRss], ["wall", benchWall], ["watchdog", benchWatchdogRuns], ["logdrops", benchLogDropRuns], ["list", benchList], ["k8s-quiet", benchK8sQuiet], ["k8s-verdict-latency", benchK8sVerdictLatency], ["k8s-agent-race", benchK8sAgentRace]] as const) {
+for (const [name, bench] of [["ingest", benchIngest], ["rss", benchRss], ["wall", benchWall], ["watchdog", benchWatchdogRuns], ["logdrops", benchLogDropRuns], ["list", benchList], ["k8s-quiet", benchK8sQuiet], ["k8s-verdict-latency", benchK8sVerdictLatency], ["k8s-agent-race", benchK8sAgentRace], ["k8s-rss", benchK8sRssRun], ["k8s-attach", benchK8sAttachRun]] as const) {
   if (!only.has(name)) continue
   try {
     await bench()
