@@ -46,10 +46,10 @@ import { benchWatchdog, median } from "./watchdog.ts"
 import { benchLogDrops } from "./k8sLogDrops.ts"
 import { benchQuiet, benchVerdictLatency } from "./k8sRuns.ts"
 import { benchAgentRace } from "./k8sAgentRace.ts"
-import { benchK8sRss } from "./k8sRss.ts"
+import { benchK8sRss, writeBenchAgent } from "./k8sRss.ts"
 import { benchK8sAttach } from "./k8sAttach.ts"
 import { type ChildProcess, spawn } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -66,7 +66,7 @@ import { offlineClaudeEnv, start } from "../support/fake-anthropic/FakeMessagesA
 import { scenarios } from "../support/fake-anthropic/scenarios.ts"
 import { agentrunBin, baseEnv, claudeExe, nodeBinary } from "../e2e/support/harness.ts"
 import { report as profileReport } from "./cpuprofile.ts"
-import { benchSecretName, benchSecretValue, makeTranscript, repoRoot, transcriptBytes } from "./transcript.ts"
+import { benchSecretName, benchSecretValue, repoRoot, transcriptBytes } from "./transcript.ts"
 
 // ------------------------------------------------------------------ options and helpers
 
@@ -340,27 +340,7 @@ const benchRss = async () => {
       notes.push(`SCALED DOWN: only ${fmt(freeBytes / 1e9)} GB free in ${tmpdir()}; following ${fmt(bytes / MiB, 0)} MiB instead of 1 GiB`)
     }
     // The agent's output: init, a ~4 MiB block of real-shaped turns repeated, a success result.
-    const t = makeTranscript(7)
-    const block: Array<string> = []
-    let blockSize = 0
-    while (blockSize < 4 * MiB) {
-      for (const l of t.turn()) {
-        block.push(l)
-        blockSize += Buffer.byteLength(l) + 1
-      }
-    }
-    const files = {
-      BENCH_AGENT_BLOCK: join(root, "block.jsonl"),
-      BENCH_AGENT_INIT: join(root, "init.json"),
-      BENCH_AGENT_RESULT: join(root, "result.json")
-    }
-    writeFileSync(files.BENCH_AGENT_BLOCK, block.join("\n") + "\n")
-    writeFileSync(files.BENCH_AGENT_INIT, t.init() + "\n")
-    writeFileSync(files.BENCH_AGENT_RESULT, t.result() + "\n")
-    const agent = join(root, "fake-claude")
-    // exec: the agent's pid is the script's.
-    writeFileSync(agent, `#!/bin/sh\nexec ${nodeBinary} ${nodeFlags.join(" ")} ${join(here, "fake-agent.ts")}\n`)
-    chmodSync(agent, 0o755)
+    const { path: agent, files } = writeBenchAgent(root)
     const home = join(root, "home")
     const work = join(root, "work")
     mkdirSync(home)
