@@ -14,7 +14,7 @@ import { recoverWith } from "../../packages/core/src/runs/Recovery.ts"
 import { MemoryRunStore } from "../../packages/core/src/testing.ts"
 import { scenarios } from "../support/fake-anthropic/scenarios.ts"
 import { hostImage } from "../support/fake-k8s/FakeKubernetes.ts"
-import { apiLayer, backendLayer, cluster, k8sSpec, KubernetesApi, KubernetesBackend, podOf, recordOf, RunStore, until, withBackend } from "./backendHarness.ts"
+import { apiLayer, backendLayer, cluster, k8sSpec, KubernetesApi, KubernetesBackend, podOf, quickSettings, recordOf, RunStore, until, withBackend } from "./backendHarness.ts"
 
 const placementOf = (record: RunRecord) => {
   if (record.placement._tag !== "Kubernetes") throw new Error(`not a Kubernetes run: ${record.placement._tag}`)
@@ -82,6 +82,44 @@ describe("Kubernetes backend: cancel, attach, one run per agent", () => {
           .filter((l) => l.startsWith("{"))
         assert.deepStrictEqual(stored, log)
         assert.isTrue(stored.length > linesAtDetach, "attach read the rest of the log")
+      }).pipe(Effect.provide(Layer.mergeAll(MemoryRunStore.layer, apiLayer(k8s))))
+    }).pipe(Effect.scoped), 120_000)
+
+  it.live("a supervisor killed between cursor writes: the store holds lines past the record's cursor; attach stores none of them twice", () =>
+    Effect.gen(function*() {
+      const { k8s, anthropic } = yield* cluster(scenarios.slowText)
+      yield* Effect.gen(function*() {
+        const store = yield* RunStore
+        // The cursor is never written on its Schedule here: only the record writes of the run
+        // (the session's start) carry it, a line behind. The record as a SIGKILL would leave it is
+        // the one stored while the supervisor runs; its own detach (which writes the cursor) is undone.
+        const { runId, atKill } = yield* Effect.gen(function*() {
+          const handle = yield* (yield* KubernetesBackend).launch(k8sSpec(anthropic, k8s))
+          for (let i = 0; i < 400; i++) {
+            if ((yield* store.readEvents(handle.runId)).length > 0) break
+            yield* Effect.sleep("50 millis")
+          }
+          return { runId: handle.runId, atKill: yield* recordOf(handle.runId) }
+        }).pipe(Effect.provide(backendLayer(k8s, { ...quickSettings, cursorPersistMs: 600_000 })))
+        const killed: RunRecord = { ...atKill, placement: { ...placementOf(atKill), supervisor: null } }
+        yield* store.writeRecord(killed)
+        const storedAtKill = (yield* store.readEvents(runId)).length
+        const cursorLines = placementOf(killed).logCursor?.eventLines ?? 0
+        assert.isTrue(cursorLines < storedAtKill, `the store (${storedAtKill} lines) is ahead of the cursor (${cursorLines})`)
+
+        const { outcome } = yield* Effect.gen(function*() {
+          const handle = yield* (yield* KubernetesBackend).reattach(killed)
+          return yield* handle.result
+        }).pipe(Effect.provide(backendLayer(k8s)))
+        assert.strictEqual(outcome._tag, "Succeeded", JSON.stringify(outcome))
+        const stored = yield* store.readEvents(runId)
+        const api = yield* KubernetesApi
+        const podName = podOf(k8s, placementOf(killed).jobName)!.metadata.name
+        const log = (yield* Stream.runCollect(api.podLog(null, podName, { container: "agent", follow: false, sinceTime: null })).pipe(Effect.orDie))
+          .map((l) => l.line)
+          .filter((l) => l.startsWith("{"))
+        assert.deepStrictEqual(stored, log)
+        assert.strictEqual(placementOf(yield* recordOf(runId)).logCursor?.eventLines, log.length)
       }).pipe(Effect.provide(Layer.mergeAll(MemoryRunStore.layer, apiLayer(k8s))))
     }).pipe(Effect.scoped), 120_000)
 
