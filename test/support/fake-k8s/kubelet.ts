@@ -99,7 +99,6 @@ export class Kubelet {
   /** Logs stay readable after a pod's runtime is gone, until the Pod object is removed. */
   private readonly root: string
   private readonly claims = new Map<string, string>()
-  private readonly createdMountPoints: Array<string> = []
   private readonly cluster: Cluster
 
   constructor(cluster: Cluster, root: string) {
@@ -380,13 +379,9 @@ export class Kubelet {
     return env
   }
 
+  /** Creates the mount point on the host if missing (another fake may create it at the same time). */
   private ensureMountPoint(target: string): void {
-    const missing: Array<string> = []
-    for (let p = target; !fs.existsSync(p); p = path.dirname(p)) missing.unshift(p)
-    for (const p of missing) {
-      fs.mkdirSync(p)
-      this.createdMountPoints.push(p)
-    }
+    fs.mkdirSync(target, { recursive: true })
   }
 
   private launch(rt: PodRuntime, pod: KObject, c: any, argv: Array<string>, env: Record<string, string>, mounts: Map<string, string>): void {
@@ -609,16 +604,15 @@ export class Kubelet {
     this.forget(podUid)
   }
 
-  /** Deletes the mount points the kubelet had to create on the host; called on close. */
+  /**
+   * Stops the Pods and deletes the claims' directories; called on close. The mount points it
+   * created on the host (`/workspace`, `/agentrun/prompt`) stay: removing one detaches the bind
+   * mounts on it in every other mount namespace (Linux >= 3.18), so the close of one fake took
+   * the working directory from under the containers of any other fake running on the machine
+   * (claude's Bash: "getcwd: cannot access parent directories").
+   */
   close(): void {
     for (const rt of [...this.pods.values()]) this.dispose(rt)
-    for (const p of this.createdMountPoints.reverse()) {
-      try {
-        fs.rmdirSync(p)
-      } catch {
-        // Still in use by another fake, or not empty: leave it.
-      }
-    }
     for (const d of this.claims.values()) fs.rmSync(d, { recursive: true, force: true })
   }
 }
