@@ -3,15 +3,23 @@
  * through the real `agentrun` executable: `run --backend k8s --dry-run` prints the Secret and Job
  * kubectl takes and creates nothing; bad Kubernetes settings are usage errors (exit 2) before any
  * request; `doctor --backend k8s` names the server version and every permission, denied ones
- * included (the fake's `faults.deny`).
+ * included (the fake's `faults.deny`); and with runs on the fake's simulated node (the real
+ * `claude` against the fake Messages API): `inspect --json`'s `kubernetes` object (from the API,
+ * then from the record once the API is gone), `rerun` of a Kubernetes run on its cluster (a
+ * redacted `--pod-env` asked for again), `run -d --backend k8s` followed by `wait`, `logs -f` and
+ * `cancel`.
  */
 import { loadAllYaml } from "@kubernetes/client-node"
 import { execFile } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { accessNeedText, kubernetesBackendAccess } from "../../packages/core/src/k8s/AccessNeeds.ts"
-import { type FakeKubernetes, start } from "../support/fake-k8s/FakeKubernetes.ts"
-import { type AgentrunResult, baseEnv, makeSandbox, runCli, type Sandbox } from "./support/harness.ts"
+import { type FakeMessagesApi, offlineClaudeEnv, start as startAnthropic } from "../support/fake-anthropic/FakeMessagesApi.ts"
+import { claudeBinary } from "../support/fake-anthropic/runClaude.ts"
+import { scenarios } from "../support/fake-anthropic/scenarios.ts"
+import { type FakeKubernetes, hostImage, start } from "../support/fake-k8s/FakeKubernetes.ts"
+import { type AgentrunResult, baseEnv, killIfRunning, makeSandbox, parseJsonOutput, runCli, type Sandbox, startCli, waitFor } from "./support/harness.ts"
 
 let fake: FakeKubernetes
 let sandbox: Sandbox
@@ -163,4 +171,210 @@ describe("doctor --backend k8s", () => {
     expect(r.stdout).toMatch(/^server: unreachable \(KubernetesUnreachable: /m)
     expect(r.stdout).toContain("access: not checked")
   })
+})
+
+// ---------------------------------------------------------------- runs on the fake's node
+
+const image = "agentrun/agent:e2e"
+
+/** A fake cluster (namespace `agents`) whose node runs claude against a fake Messages API playing `scenario`; closed after `body` unless it closed itself. */
+const withCluster = async <A>(scenario: keyof typeof scenarios, body: (k8s: FakeKubernetes, anthropic: FakeMessagesApi) => Promise<A>): Promise<A> => {
+  const anthropic = await startAnthropic({ scenario: scenarios[scenario] })
+  const offline = offlineClaudeEnv(anthropic.url, "/unused")
+  const k8s = await start({
+    namespace: "agents",
+    images: {
+      [image]: hostImage({
+        AGENTRUN_CLAUDE: claudeBinary,
+        ANTHROPIC_API_KEY: offline["ANTHROPIC_API_KEY"]!,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        DISABLE_AUTOUPDATER: "1",
+        DISABLE_TELEMETRY: "1",
+        DISABLE_ERROR_REPORTING: "1"
+      })
+    }
+  })
+  try {
+    return await body(k8s, anthropic)
+  } finally {
+    await k8s.close().catch(() => {})
+    await anthropic.close()
+  }
+}
+
+/** agentrun's environment for runs on `k8s`: the sandbox's state, the fake's kubeconfig as KUBECONFIG. */
+const runEnv = (k8s: FakeKubernetes): Record<string, string> => ({
+  ...baseEnv(),
+  HOME: sandbox.home,
+  XDG_STATE_HOME: sandbox.stateHome,
+  XDG_DATA_HOME: sandbox.dataHome,
+  XDG_CONFIG_HOME: sandbox.dir("config"),
+  KUBECONFIG: k8s.kubeconfigPath
+})
+
+const onCluster = (k8s: FakeKubernetes, argv: ReadonlyArray<string>): Promise<AgentrunResult> =>
+  runCli({ argv, env: runEnv(k8s), cwd: sandbox.work, killAfterMs: 90_000 })
+
+const k8sRunArgs = (k8s: FakeKubernetes, anthropic: FakeMessagesApi, ...rest: Array<string>) => [
+  "run", "--backend", "k8s", "--kubeconfig", k8s.kubeconfigPath, "--image", image,
+  "--pod-env", `ANTHROPIC_BASE_URL=${anthropic.url}`, ...rest
+]
+
+describe("inspect --json of a Kubernetes run", () => {
+  it("carries `kubernetes`: namespace, Job, Pod, node and the Job's conditions from the API; from the record once the API is gone; null for a local run", async () => {
+    await withCluster("success", async (k8s, anthropic) => {
+      const r = await onCluster(k8s, k8sRunArgs(k8s, anthropic, "--json", "Say hello."))
+      expect(r.code, r.stderr).toBe(0)
+      const ran = JSON.parse(r.stdout) as Record<string, unknown>
+      const runId = ran["runId"] as string
+      const job = k8s.get("jobs", "agents", `agentrun-${runId}`)!
+      const pod = k8s.list("pods", "agents").find((p) => p.metadata.labels?.["job-name"] === job.metadata.name)!
+
+      const live = await onCluster(k8s, ["inspect", "--json", runId])
+      expect(live.code, live.stderr).toBe(0)
+      const j = JSON.parse(live.stdout) as Record<string, unknown>
+      // Every field of run --json is kept, with the same values (the run has ended).
+      for (const [key, value] of Object.entries(ran)) expect(j[key], key).toEqual(value)
+      expect(j["kubernetes"]).toEqual({
+        namespace: "agents",
+        context: "fake",
+        job: `agentrun-${runId}`,
+        jobUid: job.metadata.uid,
+        jobFound: true,
+        pod: pod.metadata.name,
+        podFound: true,
+        node: (pod as any).spec.nodeName,
+        podPhase: "Succeeded",
+        podReason: null,
+        container: "terminated (Completed, exit 0)",
+        conditions: (job as any).status.conditions.map((c: any) => ({
+          type: c.type,
+          status: c.status,
+          reason: c.reason ?? null,
+          message: c.message || null,
+          lastTransitionTime: c.lastTransitionTime === undefined ? null : new Date(c.lastTransitionTime).toISOString()
+        })),
+        source: "api",
+        unavailable: null
+      })
+      const conditions = (j["kubernetes"] as { conditions: Array<{ type: string; status: string }> }).conditions
+      expect(conditions).toContainEqual(expect.objectContaining({ type: "Complete", status: "True" }))
+      expect(typeof (j["kubernetes"] as { node: unknown }).node).toBe("string")
+
+      await k8s.close()
+      const offline = await onCluster(k8s, ["inspect", "--json", runId])
+      expect(offline.code, offline.stderr).toBe(0)
+      const o = JSON.parse(offline.stdout) as { kubernetes: Record<string, unknown> }
+      expect(o.kubernetes).toMatchObject({
+        namespace: "agents",
+        job: `agentrun-${runId}`,
+        pod: pod.metadata.name,
+        node: (pod as any).spec.nodeName,
+        jobFound: null,
+        podFound: null,
+        conditions: [],
+        source: "record"
+      })
+      expect(o.kubernetes["unavailable"]).toEqual(expect.any(String))
+      // The human inspect says the same.
+      const human = await onCluster(k8s, ["inspect", runId])
+      expect(human.stdout).toContain(`cluster   namespace agents, context fake (from the record: the API could not be asked: ${o.kubernetes["unavailable"]})`)
+
+      const local = await runCli({ argv: ["run", "--json", "Say hello."], env: { ...runEnv(k8s), ...offlineClaudeEnv(anthropic.url, sandbox.home) }, cwd: sandbox.work, killAfterMs: 60_000 })
+      expect(local.code, local.stderr).toBe(0)
+      const localRun = parseJsonOutput(local.stdout)
+      const localInspect = JSON.parse((await onCluster(k8s, ["inspect", "--json", localRun.runId])).stdout) as Record<string, unknown>
+      expect(localInspect["backend"]).toBe("local")
+      expect(localInspect["kubernetes"]).toBeNull()
+    })
+  }, 180_000)
+})
+
+describe("rerun of a Kubernetes run", () => {
+  it("runs again on the cluster with the stored settings, as a new run; a redacted --pod-env must be given again", async () => {
+    await withCluster("success", async (k8s, anthropic) => {
+      const secret = "tok-pod-secret-42"
+      const r = await onCluster(k8s, k8sRunArgs(k8s, anthropic, "--json", "--cpu", "250m", "--memory", "512Mi", "--task", "t-1", "--pod-env", `SERVICE_TOKEN=${secret}`, "--pod-env", "PLAIN=visible", "Say hello."))
+      expect(r.code, r.stderr).toBe(0)
+      const first = parseJsonOutput(r.stdout)
+      const requestPath = join(sandbox.runsDir, first.runId, "request.json")
+      expect(statSync(requestPath).mode & 0o777).toBe(0o600)
+      const stored = readFileSync(requestPath, "utf8")
+      expect(stored).not.toContain(secret)
+      const parsed = JSON.parse(stored)
+      expect(parsed.redactedPodEnv).toEqual(["SERVICE_TOKEN"])
+      expect(parsed.request.kubernetes).toMatchObject({ kubeconfig: k8s.kubeconfigPath, image, cpu: "250m", memory: "512Mi", task: "t-1" })
+      expect(parsed.request.kubernetes.podEnv).toContainEqual({ name: "PLAIN", value: "visible" })
+
+      // The secret was not stored: rerun asks for it, and creates nothing.
+      const jobsBefore = k8s.list("jobs", "agents").length
+      const refused = await onCluster(k8s, ["rerun", first.runId])
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toContain("give --pod-env SERVICE_TOKEN=VALUE to rerun it")
+      expect(k8s.list("jobs", "agents").length).toBe(jobsBefore)
+
+      const again = await onCluster(k8s, ["rerun", "--json", "--pod-env", `SERVICE_TOKEN=${secret}`, first.runId])
+      expect(again.code, again.stderr).toBe(0)
+      const second = parseJsonOutput(again.stdout)
+      expect(second.runId).not.toBe(first.runId)
+      expect(second.outcome._tag).toBe(first.outcome._tag)
+      expect((second as unknown as { backend: string }).backend).toBe("k8s")
+      const job = k8s.get("jobs", "agents", `agentrun-${second.runId}`) as any
+      expect(job).toBeDefined()
+      const container = job.spec.template.spec.containers[0]
+      expect(container.image).toBe(image)
+      expect(container.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "250m", memory: "512Mi" } })
+      expect(container.env).toContainEqual({ name: "SERVICE_TOKEN", value: secret })
+      expect(container.env).toContainEqual({ name: "PLAIN", value: "visible" })
+      expect(container.env).toContainEqual({ name: "ANTHROPIC_BASE_URL", value: anthropic.url })
+      expect(job.metadata.annotations["agentrun.dev/task-id"]).toBe("t-1")
+      expect(readFileSync(join(sandbox.runsDir, second.runId, "request.json"), "utf8")).not.toContain(secret)
+    })
+  }, 180_000)
+})
+
+describe("run -d --backend k8s", () => {
+  it("prints the run id and returns; the detached supervisor follows the Job and records the verdict (wait, logs)", async () => {
+    await withCluster("success", async (k8s, anthropic) => {
+      const r = await onCluster(k8s, k8sRunArgs(k8s, anthropic, "-d", "Say hello."))
+      expect(r.code, r.stderr).toBe(0)
+      const runId = r.stdout.trim()
+      expect(runId).toMatch(/^\S+$/)
+      expect(r.stderr).toContain(`run ${runId} started under a detached supervisor`)
+      const waited = await onCluster(k8s, ["wait", "--json", runId])
+      expect(waited.code, waited.stderr).toBe(0)
+      const j = parseJsonOutput(waited.stdout)
+      expect(j.outcome._tag).toBe("Succeeded")
+      expect((j as unknown as { backend: string }).backend).toBe("k8s")
+      expect(k8s.get("jobs", "agents", `agentrun-${runId}`)).toBeDefined()
+      const logs = await onCluster(k8s, ["logs", runId])
+      expect(logs.stdout).toContain("Hello from the fake API.")
+      expect(readFileSync(join(sandbox.runsDir, runId, "supervisor.log"), "utf8")).toMatch(/Succeeded/)
+    })
+  }, 180_000)
+
+  it("logs -f follows it and cancel stops it: the Job is deleted, the run ends Cancelled", async () => {
+    await withCluster("hang", async (k8s, anthropic) => {
+      const r = await onCluster(k8s, k8sRunArgs(k8s, anthropic, "-d", "--json", "wait forever"))
+      expect(r.code, r.stderr).toBe(0)
+      const started = parseJsonOutput(r.stdout)
+      expect(started.status).toBe("running")
+      const runId = started.runId
+      await waitFor("claude's request to reach the fake Messages API", () => anthropic.messageRequests().length >= 1, 60_000)
+      const follow = startCli({ argv: ["logs", "-f", runId], env: runEnv(k8s), cwd: sandbox.work, killAfterMs: 90_000 })
+      try {
+        const cancel = await onCluster(k8s, ["cancel", runId])
+        expect(cancel.code, cancel.stderr).toBe(0)
+        expect(cancel.stdout).toMatch(/Cancelled/)
+        const followed = await follow.done
+        expect(followed.code).not.toBeNull()
+        expect(k8s.get("jobs", "agents", `agentrun-${runId}`)).toBeUndefined()
+        const waited = await onCluster(k8s, ["wait", runId])
+        expect(waited.stdout).toMatch(/Cancelled/)
+        expect(waited.code).not.toBe(0)
+      } finally {
+        killIfRunning(follow)
+      }
+    })
+  }, 180_000)
 })

@@ -6,7 +6,9 @@
  * included: `SupervisionFailed`, `Interrupted` once found dead) and honours `agentrun cancel`
  * through the store like any supervisor.
  *
- * The request (the prompt read from stdin included) goes to the child over Node's IPC channel.
+ * The request (the prompt read from stdin included) goes to the child over Node's IPC channel,
+ * unredacted (never to a file): a Kubernetes run's carries its cluster settings, `--pod-env`
+ * values included (RunRequest's `kubernetes`), and the child launches the Job there.
  * The child's stdout and stderr are a log file opened by the parent (there is no run folder
  * before the launch); once its run is in the store the child moves that file into the run's
  * folder as `supervisor.log` (same file system: a rename, the open descriptors keep writing to

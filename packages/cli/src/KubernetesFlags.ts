@@ -37,6 +37,7 @@ import * as Result from "effect/Result"
 import { Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import { ExitCodes, setExitCode } from "./ExitCode.ts"
+import type { KubernetesRequest } from "./RunRequest.ts"
 
 const k8sOnly = "(--backend k8s)"
 
@@ -327,3 +328,46 @@ export const loadCluster = Effect.promise(() => import("./KubernetesCluster.ts")
  */
 export const clusterFailure = (error: { readonly message: string }) =>
   Effect.andThen(Console.error(`agentrun: ${error.message}`), setExitCode(ExitCodes.process))
+
+/**
+ * The settings of a resolved k8s choice as a stored request holds them (RunRequest.ts): what
+ * `rerun` and the detached supervisor replay through {@link requestFlagValues}.
+ */
+export const kubernetesRequestOf = (choice: Extract<BackendChoice, { backend: "k8s" }>): KubernetesRequest => ({
+  kubeconfig: choice.target.kubeconfigPath,
+  context: choice.target.context,
+  namespace: choice.target.namespace,
+  image: choice.draft.image,
+  cpu: choice.draft.cpu,
+  memory: choice.draft.memory,
+  serviceAccount: choice.draft.serviceAccount,
+  apiKeySecret: choice.draft.apiKeySecret === null ? null : `${choice.draft.apiKeySecret.name}:${choice.draft.apiKeySecret.key}`,
+  podEnv: choice.draft.podEnv.map((e) => ({ name: e.name, value: e.value })),
+  workspacePvc: choice.draft.workspacePvc,
+  agent: choice.draft.agentId,
+  task: choice.draft.taskId,
+  session: choice.draft.sessionId
+})
+
+/**
+ * A stored request's Kubernetes settings as the flags that give them (`--backend k8s` and each
+ * set value), for {@link resolveBackend}: checked again, the config file's flagless settings
+ * read again.
+ */
+export const requestFlagValues = (k: KubernetesRequest): KubernetesFlagValues => ({
+  backend: Option.some("k8s"),
+  kubeconfig: Option.fromNullishOr(k.kubeconfig),
+  context: Option.fromNullishOr(k.context),
+  namespace: Option.fromNullishOr(k.namespace),
+  image: Option.some(k.image),
+  cpu: Option.some(k.cpu),
+  memory: Option.some(k.memory),
+  serviceAccount: Option.fromNullishOr(k.serviceAccount),
+  apiKeySecret: Option.fromNullishOr(k.apiKeySecret),
+  podEnv: k.podEnv.map((e) => `${e.name}=${e.value}`),
+  workspacePvc: Option.fromNullishOr(k.workspacePvc),
+  agent: Option.fromNullishOr(k.agent),
+  task: Option.fromNullishOr(k.task),
+  session: Option.fromNullishOr(k.session),
+  dryRun: false
+})

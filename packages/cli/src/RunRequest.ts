@@ -8,12 +8,42 @@
  * with `[REDACTED]` in its place and `redacted: true`, and `rerun` refuses such a run rather than
  * send the marker to claude. Records of runs started before this file existed have none.
  *
+ * A Kubernetes run's request also holds the Kubernetes settings it ran with ({@link KubernetesRequest}:
+ * flag, else config file, else default), so `rerun` and the detached supervisor launch it on the
+ * same cluster the same way. A `--pod-env` value that may be a secret (its name has KEY, TOKEN,
+ * SECRET or PASSWORD, or it holds a secret of agentrun's environment) is stored `[REDACTED]` and
+ * its name listed in `redactedPodEnv`: `rerun` asks for that `--pod-env` again.
+ *
  * @module
  */
 import { lazily, makeRedactor, type RunId, type RunStoreError, type RunStoreShape } from "@agentrun/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+
+/**
+ * The Kubernetes settings a run was launched with, as flag texts (`apiKeySecret` `NAME:KEY`,
+ * `podEnv` the Pod's variables, the config file's `kubernetes.podEnv` merged in), null where
+ * unset. `kubeconfig` is absolute (null: the default one); `namespace` null: the context's (the
+ * record names the one used). The config file's settings without a flag (nodeSelector,
+ * tolerations, labels, annotations, imagePullSecrets, TTL) are read again at each launch.
+ */
+export const KubernetesRequest = Schema.Struct({
+  kubeconfig: Schema.NullOr(Schema.String),
+  context: Schema.NullOr(Schema.String),
+  namespace: Schema.NullOr(Schema.String),
+  image: Schema.String,
+  cpu: Schema.String,
+  memory: Schema.String,
+  serviceAccount: Schema.NullOr(Schema.String),
+  apiKeySecret: Schema.NullOr(Schema.String),
+  podEnv: Schema.Array(Schema.Struct({ name: Schema.String, value: Schema.String })),
+  workspacePvc: Schema.NullOr(Schema.String),
+  agent: Schema.NullOr(Schema.String),
+  task: Schema.NullOr(Schema.String),
+  session: Schema.NullOr(Schema.String)
+})
+export type KubernetesRequest = typeof KubernetesRequest.Type
 
 /**
  * The `run` command's input, resolved only as far as the command line goes: `cwd` absolute,
@@ -31,14 +61,21 @@ export const RunRequest = Schema.Struct({
   watchdog: Schema.NullOr(Schema.Boolean),
   stallTimeout: Schema.NullOr(Schema.String),
   startupTimeout: Schema.NullOr(Schema.String),
-  busyTimeout: Schema.NullOr(Schema.String)
+  busyTimeout: Schema.NullOr(Schema.String),
+  /** `--backend k8s`: where and how (absent or null: a local run; requests stored before had none). */
+  kubernetes: Schema.optionalKey(Schema.NullOr(KubernetesRequest))
 })
 export type RunRequest = typeof RunRequest.Type
 
-/** `request.json` as stored: the request (redacted) and whether redaction changed it. */
+/**
+ * `request.json` as stored: the request (redacted), whether redaction changed its prompt or
+ * flags (`redacted`), and the names of the `--pod-env` variables whose values it replaced
+ * (`redactedPodEnv`, absent when none).
+ */
 export const StoredRunRequest = Schema.Struct({
   request: RunRequest,
-  redacted: Schema.Boolean
+  redacted: Schema.Boolean,
+  redactedPodEnv: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type StoredRunRequest = typeof StoredRunRequest.Type
 
@@ -48,9 +85,14 @@ export const requestArtifact = "request.json"
 const encode = lazily(() => Schema.encodeSync(Schema.fromJsonString(StoredRunRequest)))
 const decode = Schema.decodeUnknownOption(Schema.fromJsonString(StoredRunRequest))
 
-/** The request as it may be stored: every secret of `env` (see makeRedactor) redacted. Pure. */
+/**
+ * The request as it may be stored: every secret of `env` (see makeRedactor) redacted, and of the
+ * Pod's variables (as the Kubernetes backend redacts its transcript: a variable named like a
+ * secret is one). Pure.
+ */
 export const redactRequest = (request: RunRequest, env: Readonly<Record<string, string | undefined>>): StoredRunRequest => {
-  const redactor = makeRedactor(env)
+  const k8s = request.kubernetes ?? null
+  const redactor = makeRedactor({ ...env, ...Object.fromEntries((k8s?.podEnv ?? []).map((e) => [e.name, e.value])) })
   const stored: RunRequest = {
     ...request,
     prompt: redactor.redact(request.prompt),
@@ -60,7 +102,14 @@ export const redactRequest = (request: RunRequest, env: Readonly<Record<string, 
   }
   const redacted = stored.prompt !== request.prompt || stored.claudePath !== request.claudePath ||
     stored.model !== request.model || stored.claudeArgs.some((a, i) => a !== request.claudeArgs[i])
-  return { request: stored, redacted }
+  if (k8s === null) return { request: stored, redacted }
+  const podEnv = k8s.podEnv.map((e) => ({ name: e.name, value: redactor.redact(e.value) }))
+  const redactedPodEnv = podEnv.filter((e, i) => e.value !== k8s.podEnv[i]!.value).map((e) => e.name)
+  return {
+    request: { ...stored, kubernetes: { ...k8s, podEnv } },
+    redacted,
+    ...(redactedPodEnv.length === 0 ? {} : { redactedPodEnv })
+  }
 }
 
 /** Writes the run's `request.json` (redacted with `env`'s secrets). Fails with RunStoreError. */

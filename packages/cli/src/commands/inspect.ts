@@ -16,14 +16,15 @@ import { deniedCount, recordDamaged, runJson } from "../Output.ts"
 
 /** The `inspect` command. */
 export const inspect = Command.make("inspect", {
-  json: Flag.Boolean("json").pipe(Flag.withDescription("The run as one JSON object (same shape as `run --json`)"), Flag.withDefault(false)),
+  json: Flag.Boolean("json").pipe(Flag.withDescription("The run as one JSON object (`run --json`'s shape, and `kubernetes`: a Kubernetes run's namespace, Job, Pod, node and conditions, null for a local run)"), Flag.withDefault(false)),
   kubeconfig: kubernetesFlags.kubeconfig,
   runId: Argument.String("run-id").pipe(Argument.withDescription("A run id, a unique prefix or random tail of one, or `last`"))
 }, (input) =>
   Effect.gen(function*() {
     const catalog = yield* RunCatalog
     const record = yield* Effect.flatMap(catalog.get(input.runId), catalog.recover)
-    if (input.json) return yield* Console.log(JSON.stringify(runJson(record, record.outcome, record.summary)))
+    const kubernetes = yield* kubernetesView(record, Option.getOrNull(input.kubeconfig))
+    if (input.json) return yield* Console.log(JSON.stringify({ ...runJson(record, record.outcome, record.summary), kubernetes }))
     const o = record.outcome
     const lines = [
       `run       ${record.runId}`,
@@ -34,7 +35,7 @@ export const inspect = Command.make("inspect", {
       `command   ${record.agent.command.join(" ")}`,
       `cwd       ${record.agent.cwd}`,
       `prompt    ${record.promptPreview}`,
-      ...(record.placement._tag === "Kubernetes" ? yield* kubernetesLines(record, Option.getOrNull(input.kubeconfig)) : [placementLine(record)]),
+      ...(kubernetes === null ? [placementLine(record)] : kubernetesLines(kubernetes)),
       ...(record.summary === null ? [] : [
         `agent     exit ${record.summary.agentExitCode ?? "-"}${record.summary.agentSignal === null ? "" : `, ${record.summary.agentSignal.name}`}`,
         `session   ${record.summary.sessionId ?? "-"}`,
@@ -56,9 +57,53 @@ const placementLine = (record: RunRecord): string => {
     : `job       ${p.namespace}/${p.jobName}${p.podName === null ? "" : `, pod ${p.podName}`}${p.nodeName === null ? "" : ` on ${p.nodeName}`}`
 }
 
-/** The Job's conditions as `Type=Status (reason: message)`, in the API's order. */
-const conditionsText = (job: V1Job): ReadonlyArray<string> =>
-  (job.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.reason === undefined ? "" : ` (${c.reason}${c.message === undefined || c.message === "" ? "" : `: ${c.message}`})`}`)
+/** One of the Job's conditions, as the API gives it (`lastTransitionTime` ISO 8601, null when unset). */
+export interface JobConditionJson {
+  readonly type: string
+  readonly status: string
+  readonly reason: string | null
+  readonly message: string | null
+  readonly lastTransitionTime: string | null
+}
+
+/**
+ * What `inspect` knows of a Kubernetes run, printed as lines and, under `kubernetes`, by
+ * `inspect --json`: the namespace and context (null: the kubeconfig's current one), the Job
+ * (name, uid) and the Pod (name, node) with the Job's conditions in the API's order. `source`:
+ * `api` when the API answered (then `jobFound`/`podFound` say whether each still exists, `podPhase`
+ * and `container`, the agent container's state as text, are read from it), `record` when it did
+ * not (`unavailable` says why; the names are the record's, conditions empty, the rest null).
+ */
+export interface KubernetesViewJson {
+  readonly namespace: string
+  readonly context: string | null
+  readonly job: string
+  readonly jobUid: string | null
+  readonly jobFound: boolean | null
+  readonly pod: string | null
+  readonly podFound: boolean | null
+  readonly node: string | null
+  readonly podPhase: string | null
+  readonly podReason: string | null
+  readonly container: string | null
+  readonly conditions: ReadonlyArray<JobConditionJson>
+  readonly source: "api" | "record"
+  readonly unavailable: string | null
+}
+
+/** The Job's conditions, in the API's order. */
+const conditionsOf = (job: V1Job): ReadonlyArray<JobConditionJson> =>
+  (job.status?.conditions ?? []).map((c) => ({
+    type: c.type,
+    status: c.status,
+    reason: c.reason ?? null,
+    message: c.message === undefined || c.message === "" ? null : c.message,
+    lastTransitionTime: c.lastTransitionTime === undefined ? null : new Date(c.lastTransitionTime).toISOString()
+  }))
+
+/** A condition as `Type=Status (reason: message)`. */
+const conditionText = (c: JobConditionJson): string =>
+  `${c.type}=${c.status}${c.reason === null ? "" : ` (${c.reason}${c.message === null ? "" : `: ${c.message}`})`}`
 
 /** The agent container's state: `running since T`, `terminated (OOMKilled, exit 137)`, `waiting (ImagePullBackOff: ...)`. */
 const containerText = (pod: V1Pod): string => {
@@ -73,37 +118,78 @@ const containerText = (pod: V1Pod): string => {
 const clusterReadTimeoutMs = 10_000
 
 /**
- * A Kubernetes run's namespace, Job, Pod, node and the Job's conditions: read from the API when it
- * answers (the default kubeconfig, or `--kubeconfig`, in the record's context), else from the
- * record; the first line says which.
+ * A Kubernetes run's view ({@link KubernetesViewJson}): read from the API when it answers within
+ * {@link clusterReadTimeoutMs} (the default kubeconfig, or `--kubeconfig`, in the record's
+ * context), else from the record. Null for a local run. Never fails: an API that cannot be asked
+ * is `source: "record"` with the reason.
  */
-const kubernetesLines = (record: RunRecord, kubeconfig: string | null) =>
+const kubernetesView = (record: RunRecord, kubeconfig: string | null) =>
   Effect.gen(function*() {
     const p = record.placement
-    if (p._tag !== "Kubernetes") return []
+    if (p._tag !== "Kubernetes") return null
     const cluster = yield* loadCluster
     const target = cluster.targetOfRecord(record, kubeconfig === null ? null : NodePath.resolve(kubeconfig))!
-    const view = yield* Effect.scoped(cluster.clusterView(record, target)).pipe(
+    const read = yield* Effect.scoped(cluster.clusterView(record, target)).pipe(
       Effect.timeoutOption(clusterReadTimeoutMs),
       Effect.map(Option.match({ onNone: () => ({ _tag: "Failed", why: `no answer in ${clusterReadTimeoutMs / 1000} s` }) as const, onSome: (v) => ({ _tag: "Read", ...v }) as const })),
       Effect.catch((e) => Effect.succeed({ _tag: "Failed", why: e.message } as const))
     )
-    const head = `cluster   namespace ${p.namespace}, context ${p.context ?? "(current)"}`
-    if (view._tag === "Failed") {
-      return [
-        `${head} (from the record: the API could not be asked: ${view.why})`,
-        `job       ${p.jobName}${p.jobUid === null ? "" : ` (uid ${p.jobUid})`}`,
-        `pod       ${p.podName ?? "-"}${p.nodeName === null ? "" : ` on ${p.nodeName}`}`
-      ]
+    const fromRecord = {
+      namespace: p.namespace,
+      context: p.context,
+      job: p.jobName,
+      jobUid: p.jobUid,
+      pod: p.podName,
+      node: p.nodeName
     }
-    const conditions = view.job === null ? [] : conditionsText(view.job)
-    const pod = view.pod
-    return [
-      `${head} (live from the API)`,
-      `job       ${p.jobName}${view.job === null ? " (gone: deleted, or collected after its TTL)" : ""}`,
-      ...(view.job === null ? [] : [`          conditions ${conditions.length === 0 ? "none yet" : conditions.join(", ")}`]),
-      pod === null
-        ? `pod       ${p.podName ?? "-"} (gone)`
-        : `pod       ${pod.metadata?.name ?? "-"} on ${pod.spec?.nodeName ?? "(not scheduled)"}, phase ${pod.status?.phase ?? "-"}${pod.status?.reason === undefined ? "" : ` (${pod.status.reason})`}, container ${containerText(pod)}`
-    ]
+    if (read._tag === "Failed") {
+      const view: KubernetesViewJson = {
+        ...fromRecord,
+        jobFound: null,
+        podFound: null,
+        podPhase: null,
+        podReason: null,
+        container: null,
+        conditions: [],
+        source: "record",
+        unavailable: read.why
+      }
+      return view
+    }
+    const pod = read.pod
+    const view: KubernetesViewJson = {
+      ...fromRecord,
+      jobUid: read.job?.metadata?.uid ?? p.jobUid,
+      jobFound: read.job !== null,
+      pod: pod?.metadata?.name ?? p.podName,
+      podFound: pod !== null,
+      node: pod === null ? p.nodeName : pod.spec?.nodeName ?? null,
+      podPhase: pod?.status?.phase ?? null,
+      podReason: pod?.status?.reason ?? null,
+      container: pod === null ? null : containerText(pod),
+      conditions: read.job === null ? [] : conditionsOf(read.job),
+      source: "api",
+      unavailable: null
+    }
+    return view
   })
+
+/** The view's lines for the human `inspect`; the first says where it comes from. */
+const kubernetesLines = (v: KubernetesViewJson): ReadonlyArray<string> => {
+  const head = `cluster   namespace ${v.namespace}, context ${v.context ?? "(current)"}`
+  if (v.source === "record") {
+    return [
+      `${head} (from the record: the API could not be asked: ${v.unavailable})`,
+      `job       ${v.job}${v.jobUid === null ? "" : ` (uid ${v.jobUid})`}`,
+      `pod       ${v.pod ?? "-"}${v.node === null ? "" : ` on ${v.node}`}`
+    ]
+  }
+  return [
+    `${head} (live from the API)`,
+    `job       ${v.job}${v.jobFound ? "" : " (gone: deleted, or collected after its TTL)"}`,
+    ...(v.jobFound ? [`          conditions ${v.conditions.length === 0 ? "none yet" : v.conditions.map(conditionText).join(", ")}`] : []),
+    v.podFound
+      ? `pod       ${v.pod ?? "-"} on ${v.node ?? "(not scheduled)"}, phase ${v.podPhase ?? "-"}${v.podReason === null ? "" : ` (${v.podReason})`}, container ${v.container}`
+      : `pod       ${v.pod ?? "-"} (gone)`
+  ]
+}

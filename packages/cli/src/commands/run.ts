@@ -16,7 +16,7 @@ import { ClaudeArgs } from "../ClaudeArgs.ts"
 import { receiveDetachedRun, reportLaunched, startDetached } from "../DetachedSupervisor.ts"
 import { positiveDurationMs } from "../DurationFlag.ts"
 import { usageError } from "../ExitCode.ts"
-import { type BackendChoice, clusterFailure, kubernetesFlags, loadCluster, resolveBackend } from "../KubernetesFlags.ts"
+import { type BackendChoice, clusterFailure, kubernetesFlags, kubernetesRequestOf, loadCluster, requestFlagValues, resolveBackend } from "../KubernetesFlags.ts"
 import { superviseRun } from "../RunExecution.ts"
 import type { RunRequest } from "../RunRequest.ts"
 import { readStdin } from "../Stdin.ts"
@@ -163,30 +163,65 @@ export const executeRun = (request: RunRequest, options: RunOptions) =>
     yield* superviseRun(spec, request, { json: options.json, retries: options.retries })
   }).pipe(Effect.catchTags({ RunUsageError: usageError, ConfigError: usageError }))
 
+/** A k8s choice, as {@link resolveBackend} gives it. */
+type KubernetesChoice = Extract<BackendChoice, { backend: "k8s" }>
+
+/**
+ * The k8s choice of a stored or received request (`rerun`, the detached supervisor): its
+ * settings given again as flags, checked against today's config file. Null for a local request.
+ * Fails with ConfigError (a value no longer valid).
+ */
+const choiceOfRequest = (request: RunRequest) =>
+  Effect.gen(function*() {
+    const k = request.kubernetes ?? null
+    if (k === null) return null
+    const { file, path } = yield* (yield* AgentrunConfig).load(process.env)
+    const choice = yield* resolveBackend(requestFlagValues(k), { cwd: false, claudePath: false }, file, path, request.cwd)
+    return choice.backend === "k8s" ? choice : null
+  })
+
 /**
  * A request on the Kubernetes backend: `--dry-run` prints the Secret and Job and creates
  * nothing; otherwise the run goes through the same supervision as a local one (progress, verdict,
- * `--json`, `--retries`, exit code), launched on the cluster the flags name. `-d` is not offered
- * for it: a Kubernetes run already outlives its supervisor (`attach` takes it over).
+ * `--json`, `--retries`, exit code), launched on the cluster the flags name; with `-d`, by a
+ * detached supervisor that launches it there (the request carries the settings).
  */
-const executeOnCluster = (request: RunRequest, choice: Extract<BackendChoice, { backend: "k8s" }>, options: RunOptions) =>
+const executeOnCluster = (request: RunRequest, choice: KubernetesChoice, options: RunOptions) =>
   Effect.gen(function*() {
     if (options.retries < 0) return yield* usage(`--retries must be 0 or more, not ${options.retries}`)
-    if (options.detach) return yield* usage("--detach applies to local runs: a Kubernetes run goes on without its supervisor (agentrun attach takes it over)")
     const spec = yield* specOf(request)
     const cluster = yield* loadCluster
     if (choice.dryRun) return yield* Console.log((yield* cluster.dryRunYaml(spec, choice.target, choice.draft)).trimEnd())
+    if (options.detach) return yield* startDetached(request, { json: options.json, retries: options.retries })
     const launcher = yield* cluster.clusterLauncher(choice.target, choice.draft)
     yield* superviseRun(spec, request, { json: options.json, retries: options.retries, launch: launcher.launch })
   }).pipe(Effect.scoped, Effect.catchTags({ RunUsageError: usageError, ConfigError: usageError, KubernetesUnreachable: clusterFailure }))
 
-/** The supervisor `run -d` started: its run comes from the parent (DetachedSupervisor). */
+/**
+ * Runs a request where it asks to run: on its cluster when it holds Kubernetes settings (a
+ * stored k8s run's, for `rerun`), else locally ({@link executeRun}).
+ */
+export const executeRequest = (request: RunRequest, options: RunOptions) =>
+  Effect.gen(function*() {
+    const choice = yield* choiceOfRequest(request)
+    if (choice === null) return yield* executeRun(request, options)
+    yield* executeOnCluster(request, choice, options)
+  }).pipe(Effect.catchTag("ConfigError", usageError))
+
+/**
+ * The supervisor `run -d` started: its run comes from the parent (DetachedSupervisor), a k8s
+ * one launched on the cluster its request names.
+ */
 const superviseDetached = Effect.gen(function*() {
   const detached = yield* receiveDetachedRun
   const spec = yield* specOf(detached.request)
   const store = yield* RunStore
-  yield* superviseRun(spec, detached.request, { ...detached.options, onLaunched: reportLaunched(detached, store.runDir) })
-}).pipe(Effect.catchTags({ RunUsageError: usageError, ConfigError: usageError }))
+  const choice = yield* choiceOfRequest(detached.request)
+  const onLaunched = reportLaunched(detached, store.runDir)
+  if (choice === null) return yield* superviseRun(spec, detached.request, { ...detached.options, onLaunched })
+  const launcher = yield* (yield* loadCluster).clusterLauncher(choice.target, choice.draft)
+  yield* superviseRun(spec, detached.request, { ...detached.options, onLaunched, launch: launcher.launch })
+}).pipe(Effect.scoped, Effect.catchTags({ RunUsageError: usageError, ConfigError: usageError, KubernetesUnreachable: clusterFailure }))
 
 /** The `run` command. */
 export const run = Command.make("run", flags, (input) =>
@@ -210,7 +245,9 @@ export const run = Command.make("run", flags, (input) =>
     // Kubernetes (issue 13): its own small path (KubernetesFlags.ts); local runs go on as before.
     const { file, path } = yield* (yield* AgentrunConfig).load(process.env)
     const choice = yield* resolveBackend(input, { cwd: Option.isSome(input.cwd), claudePath: Option.isSome(input.claudePath) }, file, path, base)
-    if (choice.backend === "k8s") return yield* executeOnCluster(request, choice, { json: input.json, retries: input.retries, detach: input.detach })
+    if (choice.backend === "k8s") {
+      return yield* executeOnCluster({ ...request, kubernetes: kubernetesRequestOf(choice) }, choice, { json: input.json, retries: input.retries, detach: input.detach })
+    }
     yield* executeRun(request, { json: input.json, retries: input.retries, detach: input.detach })
   }).pipe(Effect.catchTag("ConfigError", usageError))).pipe(
   Command.withDescription("Run claude on a prompt, follow it live, and say exactly how it ended")

@@ -14,7 +14,7 @@ import { recordDamaged, runJson, verdictLine } from "../Output.ts"
 
 /** The `wait` command. */
 export const wait = Command.make("wait", {
-  json: Flag.Boolean("json").pipe(Flag.withDescription("The run as one JSON object once it ends (same shape as `inspect --json`)"), Flag.withDefault(false)),
+  json: Flag.Boolean("json").pipe(Flag.withDescription("The run as one JSON object once it ends (same shape as `run --json`)"), Flag.withDefault(false)),
   runId: Argument.String("run-id").pipe(Argument.withDescription("A run id, a unique prefix or random tail of one, or `last`"))
 }, (input) =>
   Effect.gen(function*() {
