@@ -32,7 +32,7 @@ const verdictLineRe = (tag: string, runId: string) => new RegExp(`^agentrun: [âœ
 const stampRe = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) /
 
 describe.concurrent("agentrun wait / logs --exit-status", () => {
-  it("wait on a succeeded run: exit 0 and its verdict line; --json is the object inspect --json prints", async () => {
+  it("wait on a succeeded run: exit 0 and its verdict line; --json is run --json's object (inspect --json's without `kubernetes`)", async () => {
     await withFixture(scenarios.toolUse, async (f) => {
       const r = await runAgentrun({ args: ["--json", "make the file"], claudeArgs: ["--allowedTools", "Bash"], env: f.env(), cwd: f.sandbox.work })
       expect(r.code, r.stderr).toBe(0)
@@ -44,7 +44,10 @@ describe.concurrent("agentrun wait / logs --exit-status", () => {
       const json = await cli(f, "wait", "--json", runId.slice(-6))
       const inspect = await cli(f, "inspect", "--json", runId)
       expect(json.code, json.stderr).toBe(0)
-      expect(parseJsonOutput(json.stdout)).toEqual(parseJsonOutput(inspect.stdout))
+      // wait --json is run --json's object; inspect --json is the same plus `kubernetes` (null here: a local run).
+      const { kubernetes, ...inspected } = parseJsonOutput(inspect.stdout) as ReturnType<typeof parseJsonOutput> & { readonly kubernetes: unknown }
+      expect(kubernetes).toBeNull()
+      expect(parseJsonOutput(json.stdout)).toEqual(inspected)
       const missing = await cli(f, "wait", "no-such-run")
       expect(missing.code).toBe(2)
       expect(missing.stdout).toBe("")

@@ -34,7 +34,8 @@ process.stderr.on("error", () => {})
 /** The core's services (AgentrunApp: config, paths, store, backends, catalog, bootstrap, process boundary, Node platform) and the CLI's own. */
 const AppLayer = Layer.mergeAll(
   // A Kubernetes record's operations (cancel, liveness...) go to a backend built on first use.
-  AgentrunApp.layer({ backends: KubernetesOnDemand.registry }),
+  // The CLI's event loop serves only its run: appends are synchronous (FileRunStoreOptions.appends).
+  AgentrunApp.layer({ backends: KubernetesOnDemand.registry, store: { appends: "sync" } }),
   TerminationSignals.layer,
   CliExitCode.layer,
   CliPresenter.layer,

@@ -48,6 +48,7 @@ import type { ProcessControl } from "../procfs/ProcessControl.ts"
 import { ProcessTable } from "../procfs/ProcessTable.ts"
 import { RunCatalog } from "../runs/RunCatalog.ts"
 import { RunStore } from "../store/RunStore.ts"
+import type { FileRunStoreOptions } from "../store/FileRunStore.ts"
 
 /** The Node platform services the app layer provides (for hosts built on effect/cli and the like). */
 export type PlatformServices = FileSystem.FileSystem | Path.Path | ChildProcessSpawner.ChildProcessSpawner
@@ -88,6 +89,8 @@ export interface AgentrunAppOptions<E = never> {
   readonly stateDir?: string
   /** The local backend's options (stop grace periods, drain grace). */
   readonly local?: LocalBackendOptions
+  /** The run store's options (FileRunStore.ts): the CLI appends synchronously, a host that shares its event loop keeps the async default. */
+  readonly store?: FileRunStoreOptions
   /**
    * More backends, as a registry layer over the local one: `Backends.register(Tag, layer)` (or
    * several, piped). It gets the app's base services ({@link AgentrunBaseServices}); its error
@@ -127,7 +130,7 @@ export const AgentrunApp = {
       Layer.provide(Layer.mergeAll(InstallerProcess.layer, settings, sharedPaths))
     )
     const base = LocalBackend.layer(options.local).pipe(
-      Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layer).pipe(Layer.provideMerge(ProcessTable.layer))),
+      Layer.provideMerge(Layer.mergeAll(StopSequence.layer, RunStore.layerWith(options.store ?? {})).pipe(Layer.provideMerge(ProcessTable.layer))),
       Layer.provideMerge(Layer.mergeAll(AgentProcess.layer, bootstrap)),
       Layer.provideMerge(Layer.mergeAll(paths, AgentrunConfig.layer, platformLayer))
     )

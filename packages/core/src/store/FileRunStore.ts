@@ -49,6 +49,16 @@ import { lazily } from "../domain/LazyCodec.ts"
 export interface FileRunStoreOptions {
   /** How often `changes` rescans the run folders for writes a watch did not report. Default 1 s. */
   readonly rescanInterval?: Duration.Input
+  /**
+   * How `events.jsonl`, its time index and `stderr.log` are appended: `"async"` (default) with
+   * FileHandle.write, which waits on libuv's thread pool and leaves the event loop free: what a
+   * long-lived host sharing its event loop needs (an extension host); `"sync"` with writeSync on
+   * the same descriptor, for a process whose event loop serves only its run (the CLI): a write
+   * into the page cache blocks for microseconds, and a burst of agent output is ingested about a
+   * fifth faster (pnpm bench, ingest of 100 MB: ratio 0.89-1.04 against 0.71-0.75, same hour).
+   * Failures are the same `RunStoreError`s either way.
+   */
+  readonly appends?: "async" | "sync"
 }
 
 const decodeStored = Schema.decodeUnknownResult(Schema.fromJsonString(StoredRunRecord))
@@ -113,6 +123,7 @@ export const makeFileRunStore = (runsDir: string, options: FileRunStoreOptions =
   Effect.gen(function*() {
     const own = yield* PubSub.unbounded<RunStoreChange>()
     const rescanEvery = Duration.fromInputUnsafe(options.rescanInterval ?? "1 second")
+    const syncAppends = options.appends === "sync"
     const runDir = (runId: string) => NodePath.join(runsDir, runId)
     const fileOf = (runId: string, name: string) => NodePath.join(runDir(runId), name)
     const notify = (change: RunStoreChange) => Effect.asVoid(PubSub.publish(own, change))
@@ -188,10 +199,14 @@ export const makeFileRunStore = (runsDir: string, options: FileRunStoreOptions =
         ({ handle, times }) => Effect.promise(() => Promise.all([handle.close().catch(() => {}), times?.close().catch(() => {})]))
       ).pipe(Effect.map(({ handle, size, times }): AppendLog => {
         let end = size
-        const writeAll = async (target: NodeFsP.FileHandle, data: Uint8Array) => {
-          // A write may take less than asked (a full disk, a signal): finish the rest or fail.
-          for (let off = 0; off < data.length;) off += (await target.write(data, off, data.length - off)).bytesWritten
-        }
+        // A write may take less than asked (a full disk, a signal): finish the rest or fail.
+        const writeAll = syncAppends
+          ? async (target: NodeFsP.FileHandle, data: Uint8Array) => {
+            for (let off = 0; off < data.length;) off += NodeFs.writeSync(target.fd, data, off, data.length - off)
+          }
+          : async (target: NodeFsP.FileHandle, data: Uint8Array) => {
+            for (let off = 0; off < data.length;) off += (await target.write(data, off, data.length - off)).bytesWritten
+          }
         const write = (data: Uint8Array) => {
           // The time first, then the lines (see EventTime). The times are an index: one that
           // cannot be written leaves those lines with a later entry's time, or none.

@@ -16,34 +16,37 @@ import { runStoreConformance, sampleRecord } from "./conformance.ts"
 const roots: Array<string> = []
 afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })))
 
-const fileStore = () => {
+const fileStore = (appends: "async" | "sync" = "async") => {
   const root = mkdtempSync(join(tmpdir(), "agentrun-store-conf-"))
   roots.push(root)
   const paths = AgentrunPaths.layerTest(root)
   return {
     root,
-    layer: RunStore.layerWith({ rescanInterval: "50 millis" }).pipe(Layer.provide(paths)),
+    layer: RunStore.layerWith({ rescanInterval: "50 millis", appends }).pipe(Layer.provide(paths)),
     runsDir: Effect.gen(function*() {
       return (yield* AgentrunPaths).runsDir
     }).pipe(Effect.provide(paths))
   }
 }
 
-runStoreConformance({
-  name: "file",
-  make: () => {
-    const { layer, runsDir } = fileStore()
-    return {
-      layer,
-      putRawRecord: (runId, text) =>
-        Effect.flatMap(runsDir, (dir) =>
-          Effect.sync(() => {
-            mkdirSync(join(dir, runId), { recursive: true })
-            writeFileSync(join(dir, runId, "record.json"), text)
-          }))
+// The file store with each append mode (the CLI's synchronous appends, a host's async ones).
+for (const appends of ["async", "sync"] as const) {
+  runStoreConformance({
+    name: appends === "async" ? "file" : "file, sync appends",
+    make: () => {
+      const { layer, runsDir } = fileStore(appends)
+      return {
+        layer,
+        putRawRecord: (runId, text) =>
+          Effect.flatMap(runsDir, (dir) =>
+            Effect.sync(() => {
+              mkdirSync(join(dir, runId), { recursive: true })
+              writeFileSync(join(dir, runId, "record.json"), text)
+            }))
+      }
     }
-  }
-})
+  })
+}
 
 runStoreConformance({
   name: "memory",
