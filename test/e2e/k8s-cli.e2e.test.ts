@@ -11,7 +11,7 @@
  */
 import { loadAllYaml } from "@kubernetes/client-node"
 import { execFile } from "node:child_process"
-import { existsSync, readFileSync, statSync } from "node:fs"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { accessNeedText, kubernetesBackendAccess } from "../../packages/core/src/k8s/AccessNeeds.ts"
@@ -313,6 +313,8 @@ describe("rerun of a Kubernetes run", () => {
       expect(refused.stderr).toContain("give --pod-env SERVICE_TOKEN=VALUE to rerun it")
       expect(k8s.list("jobs", "agents").length).toBe(jobsBefore)
 
+      // The folder it was launched from is gone: a Kubernetes run works in its Pod, so it reruns all the same.
+      writeFileSync(requestPath, JSON.stringify({ ...parsed, request: { ...parsed.request, cwd: join(sandbox.root, "gone-since") } }), { mode: 0o600 })
       const again = await onCluster(k8s, ["rerun", "--json", "--pod-env", `SERVICE_TOKEN=${secret}`, first.runId])
       expect(again.code, again.stderr).toBe(0)
       const second = parseJsonOutput(again.stdout)

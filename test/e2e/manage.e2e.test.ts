@@ -255,7 +255,7 @@ describe.concurrent("run management across agentrun processes", () => {
     })
   }, TEST_TIMEOUT)
 
-  it("list (human, --json, --status, --limit) newest first; inspect by unique prefix (human, --json = run --json); unknown id → exit 2", async () => {
+  it("list (human, --json, --status, --limit) newest first; inspect by unique prefix (human, --json = run --json + kubernetes); unknown id → exit 2", async () => {
     await withFixture(scenarios.success, async (f) => {
       const first = await runAgentrun({ args: ["--json", "say hi"], env: f.env(), cwd: f.sandbox.work })
       const failed = await runAgentrun({ args: ["--json", "--claude-path", failingAgent(f), "fail"], env: f.env(), cwd: f.sandbox.work })
@@ -318,7 +318,8 @@ describe.concurrent("run management across agentrun processes", () => {
         ...unknown.map((argv) => cli(f, ...argv))
       ])
       expect(inspectedJson.code, inspectedJson.stderr).toBe(0)
-      expect(parseJsonOutput(inspectedJson.stdout)).toEqual(j1)
+      // run --json's object, plus `kubernetes` (null: a local run).
+      expect(parseJsonOutput(inspectedJson.stdout)).toEqual({ ...j1, kubernetes: null })
       expect(inspected.code, inspected.stderr).toBe(0)
       expect(inspected.stdout).toContain(`run       ${id1}\n`)
       expect(inspected.stdout).toContain("status    succeeded\n")

@@ -102,10 +102,12 @@ const usage = (message: string) => new RunUsageError({ message, retryable: false
 
 /**
  * The RunSpec of a request: durations parsed, the watchdog and stop grace resolved (flags >
- * environment > config file > defaults), the working directory checked. Fails with
+ * environment > config file > defaults), the working directory checked (a local run's: a
+ * Kubernetes run works in its Pod's `/workspace`, and the directory it was launched from is only
+ * recorded, so a rerun from a folder since removed still runs). Fails with
  * {@link RunUsageError} or ConfigError (both exit 2).
  */
-export const specOf = (request: RunRequest) =>
+export const specOf = (request: RunRequest, options: { readonly localCwd: boolean } = { localCwd: true }) =>
   Effect.gen(function*() {
     if (request.prompt.trim() === "") return yield* usage("no prompt: give it as an argument or on stdin")
     const timeout = request.timeout === null ? null : positiveDurationMs("--timeout", request.timeout)
@@ -126,7 +128,7 @@ export const specOf = (request: RunRequest) =>
     )
     const stopGrace = yield* resolveStopGrace(process.env, file, path)
     // A --cwd that cannot be the agent's directory is the user's typo, not a run to record.
-    const cwdProblem = workingDirectoryProblem(request.cwd)
+    const cwdProblem = options.localCwd ? workingDirectoryProblem(request.cwd) : null
     if (cwdProblem !== null) return yield* usage(`--cwd ${request.cwd}: ${cwdProblem}`)
     const spec: RunSpec = {
       prompt: request.prompt,
@@ -189,7 +191,7 @@ const choiceOfRequest = (request: RunRequest) =>
 const executeOnCluster = (request: RunRequest, choice: KubernetesChoice, options: RunOptions) =>
   Effect.gen(function*() {
     if (options.retries < 0) return yield* usage(`--retries must be 0 or more, not ${options.retries}`)
-    const spec = yield* specOf(request)
+    const spec = yield* specOf(request, { localCwd: false })
     const cluster = yield* loadCluster
     if (choice.dryRun) return yield* Console.log((yield* cluster.dryRunYaml(spec, choice.target, choice.draft)).trimEnd())
     if (options.detach) return yield* startDetached(request, { json: options.json, retries: options.retries })
@@ -214,9 +216,9 @@ export const executeRequest = (request: RunRequest, options: RunOptions) =>
  */
 const superviseDetached = Effect.gen(function*() {
   const detached = yield* receiveDetachedRun
-  const spec = yield* specOf(detached.request)
-  const store = yield* RunStore
   const choice = yield* choiceOfRequest(detached.request)
+  const spec = yield* specOf(detached.request, { localCwd: choice === null })
+  const store = yield* RunStore
   const onLaunched = reportLaunched(detached, store.runDir)
   if (choice === null) return yield* superviseRun(spec, detached.request, { ...detached.options, onLaunched })
   const launcher = yield* (yield* loadCluster).clusterLauncher(choice.target, choice.draft)
