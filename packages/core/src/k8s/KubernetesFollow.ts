@@ -122,6 +122,12 @@ export interface FollowOptions {
   readonly cancel: boolean
   /** Who asked for that cancel (the request's `by`), for the verdict; null: not known. */
   readonly cancelRequestedBy?: string | null
+  /**
+   * A run taken over from its record (attach, reattach, an orphan's cancel): no verdict before
+   * both watches have listed once, since the Job may have ended long ago and a Pod not yet
+   * listed is not gone. A run this process launched has seen its Job created.
+   */
+  readonly attached?: boolean
 }
 
 const hangDumpName = "hang-dump.json"
@@ -471,7 +477,7 @@ export const follow = (deps: FollowDeps, run: KubernetesRun, options: FollowOpti
     /** The verdict if there is one now, else the next instant worth looking again (null: only a message can change things). */
     const evaluate = Effect.gen(function*() {
       const now = yield* nowMs
-      if (!jobSynced || !podSynced) return { _tag: "Wait" as const, wakeAt: null }
+      if (options.attached === true && (!jobSynced || !podSynced)) return { _tag: "Wait" as const, wakeAt: null }
       const t = agentStatus(pod)?.state?.terminated ?? null
       const terminal = jobTerminal(job)
       if ((terminal !== null) !== (t !== null) || (podDeleted && t === null)) lagSince ??= now

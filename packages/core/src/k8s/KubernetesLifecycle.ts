@@ -195,7 +195,7 @@ const body = (deps: LifecycleDeps, run: KubernetesRun, start: LifecycleStart): E
       if (started._tag === "Failed") return started
     }
     yield* renewWhileFollowing(deps, run)
-    return yield* follow(deps, run, start._tag === "Attach" ? { cancel: start.cancel, cancelRequestedBy: start.requestedBy ?? null } : { cancel: false })
+    return yield* follow(deps, run, start._tag === "Attach" ? { cancel: start.cancel, cancelRequestedBy: start.requestedBy ?? null, attached: true } : { cancel: false })
   })
 
 /**
