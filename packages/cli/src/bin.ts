@@ -34,8 +34,9 @@ process.stderr.on("error", () => {})
 /** The core's services (AgentrunApp: config, paths, store, backends, catalog, bootstrap, process boundary, Node platform) and the CLI's own. */
 const AppLayer = Layer.mergeAll(
   // A Kubernetes record's operations (cancel, liveness...) go to a backend built on first use.
-  // The CLI's event loop serves only its run: appends are synchronous (FileRunStoreOptions.appends).
-  AgentrunApp.layer({ backends: KubernetesOnDemand.registry, store: { appends: "sync" } }),
+  // The CLI's event loop serves only its command: appends and whole-file reads are synchronous
+  // (FileRunStoreOptions.appends, .reads).
+  AgentrunApp.layer({ backends: KubernetesOnDemand.registry, store: { appends: "sync", reads: "sync" } }),
   TerminationSignals.layer,
   CliExitCode.layer,
   CliPresenter.layer,

@@ -89,7 +89,7 @@ export interface AgentrunAppOptions<E = never> {
   readonly stateDir?: string
   /** The local backend's options (stop grace periods, drain grace). */
   readonly local?: LocalBackendOptions
-  /** The run store's options (FileRunStore.ts): the CLI appends synchronously, a host that shares its event loop keeps the async default. */
+  /** The run store's options (FileRunStore.ts): the CLI appends and reads synchronously, a host that shares its event loop keeps the async defaults. */
   readonly store?: FileRunStoreOptions
   /**
    * More backends, as a registry layer over the local one: `Backends.register(Tag, layer)` (or

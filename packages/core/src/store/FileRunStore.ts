@@ -59,6 +59,15 @@ export interface FileRunStoreOptions {
    * Failures are the same `RunStoreError`s either way.
    */
   readonly appends?: "async" | "sync"
+  /**
+   * How records, cancel requests, artifacts and the runs folder are read: `"async"` (default,
+   * node:fs/promises) or `"sync"` (readFileSync, statSync, readdirSync), for a short-lived process
+   * whose event loop serves only its command (the CLI): `agentrun list` then never loads
+   * node:fs/promises (with the readline and watcher internals it brings) nor starts libuv's
+   * thread pool. Reads of a log while it is followed (`readEventsSince`, `readEventTimesSince`)
+   * stay asynchronous either way; the rescan behind `changes` uses the reads chosen here.
+   */
+  readonly reads?: "async" | "sync"
 }
 
 const decodeStored = Schema.decodeUnknownResult(Schema.fromJsonString(StoredRunRecord))
@@ -82,23 +91,41 @@ const fsError = (operation: string, path: string) => (cause: unknown) => {
 
 const isMissing = (cause: unknown) => errnoOf(cause) === "ENOENT"
 
-/** Reads a file, or null when it does not exist. */
-const readIfExists = async (path: string): Promise<string | null> => {
+/**
+ * The whole-file reads of the store (records, cancel requests, artifacts, folder listings),
+ * asynchronous or synchronous (see {@link FileRunStoreOptions.reads}). Each returns a Promise
+ * either way, so a synchronous failure is a rejection like an asynchronous one.
+ */
+interface StoreReads {
+  /** A file's text (UTF-8), or null when it does not exist. */
+  readonly readIfExists: (path: string) => Promise<string | null>
+  /** A file's stat, or null when it does not exist. */
+  readonly statIfExists: (path: string) => Promise<NodeFs.Stats | null>
+  /** The names of a folder's subfolders, or none when the folder does not exist. */
+  readonly subfolders: (dir: string) => Promise<ReadonlyArray<string>>
+}
+
+const orNullWhenMissing = async <A>(read: () => Promise<A> | A): Promise<A | null> => {
   try {
-    return await NodeFsP.readFile(path, "utf8")
+    return await read()
   } catch (cause) {
     if (isMissing(cause)) return null
     throw cause
   }
 }
 
-const statIfExists = async (path: string): Promise<NodeFs.Stats | null> => {
-  try {
-    return await NodeFsP.stat(path)
-  } catch (cause) {
-    if (isMissing(cause)) return null
-    throw cause
-  }
+const foldersOf = (entries: ReadonlyArray<NodeFs.Dirent> | null) => (entries ?? []).filter((e) => e.isDirectory()).map((e) => e.name)
+
+const asyncReads: StoreReads = {
+  readIfExists: (path) => orNullWhenMissing(() => NodeFsP.readFile(path, "utf8")),
+  statIfExists: (path) => orNullWhenMissing(() => NodeFsP.stat(path)),
+  subfolders: async (dir) => foldersOf(await orNullWhenMissing(() => NodeFsP.readdir(dir, { withFileTypes: true })))
+}
+
+const syncReads: StoreReads = {
+  readIfExists: (path) => orNullWhenMissing(() => NodeFs.readFileSync(path, "utf8")),
+  statIfExists: (path) => orNullWhenMissing(() => NodeFs.statSync(path)),
+  subfolders: async (dir) => foldersOf(await orNullWhenMissing(() => NodeFs.readdirSync(dir, { withFileTypes: true })))
 }
 
 /** Artifact names are plain file names in the run's folder. */
@@ -124,6 +151,7 @@ export const makeFileRunStore = (runsDir: string, options: FileRunStoreOptions =
     const own = yield* PubSub.unbounded<RunStoreChange>()
     const rescanEvery = Duration.fromInputUnsafe(options.rescanInterval ?? "1 second")
     const syncAppends = options.appends === "sync"
+    const { readIfExists, statIfExists, subfolders } = options.reads === "sync" ? syncReads : asyncReads
     const runDir = (runId: string) => NodePath.join(runsDir, runId)
     const fileOf = (runId: string, name: string) => NodePath.join(runDir(runId), name)
     const notify = (change: RunStoreChange) => Effect.asVoid(PubSub.publish(own, change))
@@ -156,15 +184,7 @@ export const makeFileRunStore = (runsDir: string, options: FileRunStoreOptions =
       }))
     }
 
-    const listFolders = attempt("list", runsDir, async () => {
-      try {
-        const entries = await NodeFsP.readdir(runsDir, { withFileTypes: true })
-        return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort().reverse()
-      } catch (cause) {
-        if (isMissing(cause)) return []
-        throw cause
-      }
-    })
+    const listFolders = attempt("list", runsDir, async () => [...await subfolders(runsDir)].sort().reverse())
 
     const listRecords: Effect.Effect<ReadonlyArray<StoredRun>, RunStoreError> = Effect.flatMap(listFolders, (ids) =>
       Effect.map(

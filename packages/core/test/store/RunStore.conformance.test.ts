@@ -16,25 +16,25 @@ import { runStoreConformance, sampleRecord } from "./conformance.ts"
 const roots: Array<string> = []
 afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })))
 
-const fileStore = (appends: "async" | "sync" = "async") => {
+const fileStore = (io: "async" | "sync" = "async") => {
   const root = mkdtempSync(join(tmpdir(), "agentrun-store-conf-"))
   roots.push(root)
   const paths = AgentrunPaths.layerTest(root)
   return {
     root,
-    layer: RunStore.layerWith({ rescanInterval: "50 millis", appends }).pipe(Layer.provide(paths)),
+    layer: RunStore.layerWith({ rescanInterval: "50 millis", appends: io, reads: io }).pipe(Layer.provide(paths)),
     runsDir: Effect.gen(function*() {
       return (yield* AgentrunPaths).runsDir
     }).pipe(Effect.provide(paths))
   }
 }
 
-// The file store with each append mode (the CLI's synchronous appends, a host's async ones).
-for (const appends of ["async", "sync"] as const) {
+// The file store with each I/O mode (a host's async appends and reads, the CLI's synchronous ones).
+for (const io of ["async", "sync"] as const) {
   runStoreConformance({
-    name: appends === "async" ? "file" : "file, sync appends",
+    name: io === "async" ? "file" : "file, sync appends and reads",
     make: () => {
-      const { layer, runsDir } = fileStore(appends)
+      const { layer, runsDir } = fileStore(io)
       return {
         layer,
         putRawRecord: (runId, text) =>
