@@ -40,7 +40,7 @@
  *    --backend k8s` is SIGKILLed at different points, then `agentrun attach`: how many end with
  *    the verdict, cost and transcript of an uninterrupted run (test/bench/k8sAttach.ts). Goal: N/N.
  *
- *   pnpm bench [--only ingest,rss,wall,watchdog,logdrops,list,k8s-quiet,k8s-verdict-latency,k8s-agent-race,k8s-rss,k8s-attach] [--attach-trials N] [--runs N] [--wall-runs N] [--list-runs N] [--rss-bytes BYTES] [--profile]
+ *   pnpm bench [--only ingest,rss,wall,watchdog,logdrops,list,k8s-quiet,k8s-verdict-latency,k8s-agent-race,k8s-rss,k8s-attach] [--attach-trials N] [--runs N] [--wall-runs N] [--list-runs N] [--list-baseline LAUNCHER] [--rss-bytes BYTES] [--profile]
  */
 import { benchWatchdog, median } from "./watchdog.ts"
 import { benchLogDrops } from "./k8sLogDrops.ts"
@@ -111,7 +111,7 @@ interface Result {
   readonly ratio: number
   readonly goal: string
   readonly met: boolean
-  readonly samples: { readonly agentrun: ReadonlyArray<number>; readonly baseline: ReadonlyArray<number> }
+  readonly samples: { readonly agentrun: ReadonlyArray<number>; readonly baseline: ReadonlyArray<number>; readonly otherCheckout?: ReadonlyArray<number> }
   readonly notes: ReadonlyArray<string>
   readonly profile?: string
 }
@@ -542,6 +542,10 @@ const benchWall = async () => {
  * Wall time of `agentrun list` on an empty run store (what a shell prompt or an editor pays to ask
  * "what is running?") vs a bare `node -e ""` of the same binary: the start of any Node.js CLI.
  * Median of N, interleaved. Reported, no goal (about 40 ms on this machine when it is idle).
+ *
+ * `--list-baseline PATH` (another checkout's `packages/cli/agentrun.cjs`, its bundle built) adds
+ * that checkout's `list` to the same interleaved runs, for issue 15's "start-up must not change":
+ * the note gives both starts above the bare node, so the machine's load cancels out.
  */
 const benchList = async () => {
   const root = tempDir("agentrun-bench-list-")
@@ -549,19 +553,31 @@ const benchList = async () => {
     const home = join(root, "home")
     mkdirSync(home, { recursive: true })
     const env = { ...baseEnv(), HOME: home, XDG_STATE_HOME: join(root, "state"), XDG_DATA_HOME: join(root, "data"), XDG_CONFIG_HOME: join(root, "config") }
-    const list = () => runProcess(nodeBinary, [...nodeFlags, agentrunBin, "list"], { env, cwd: root, pollRss: false, killAfterMs: 30_000 })
+    const listWith = (launcher: string) => () => runProcess(nodeBinary, [...nodeFlags, launcher, "list"], { env, cwd: root, pollRss: false, killAfterMs: 30_000 })
+    const list = listWith(agentrunBin)
+    const otherLauncher = flag("--list-baseline")
+    const other = otherLauncher === undefined ? null : listWith(otherLauncher)
     const bare = () => runProcess(nodeBinary, [...nodeFlags, "-e", ""], { env, cwd: root, pollRss: false, killAfterMs: 30_000 })
     const first = await list() // warm-up: the bundle's code cache, the page cache
     if (first.code !== 0) throw new Error(`agentrun list exited ${first.code}: ${first.stderr}`)
+    if (other !== null) {
+      // Twice: the first start of a checkout may write its code cache.
+      for (const warm of [await other(), await other()]) if (warm.code !== 0) throw new Error(`${otherLauncher} list exited ${warm.code}: ${warm.stderr}`)
+    }
     await bare()
     const n = Math.max(runs, Number(flag("--list-runs") ?? 20))
     const a: Array<number> = []
     const b: Array<number> = []
+    const c: Array<number> = []
     for (let i = 0; i < n; i++) {
       a.push((await list()).ms)
       b.push((await bare()).ms)
+      if (other !== null) c.push((await other()).ms)
     }
-    log(`list: agentrun median ${fmt(median(a), 0)} ms, bare node ${fmt(median(b), 0)} ms (${n} runs each)`)
+    const versus = other === null
+      ? []
+      : [`${otherLauncher}: median ${fmt(median(c), 0)} ms, ${fmt(median(c) - median(b), 0)} ms above the bare node; this checkout ${fmt(median(a) - median(b), 0)} ms above it`]
+    log(`list: agentrun median ${fmt(median(a), 0)} ms, bare node ${fmt(median(b), 0)} ms (${n} runs each)${versus.length === 0 ? "" : `; ${versus[0]}`}`)
     results.push({
       name: "agentrun list, empty store",
       unit: "ms",
@@ -571,8 +587,8 @@ const benchList = async () => {
       ratio: median(a) / median(b),
       goal: "report (~40 ms on this machine when idle)",
       met: true,
-      samples: { agentrun: a, baseline: b },
-      notes: [`median of ${n}, interleaved with a bare \`node -e ""\`; first output: ${JSON.stringify(first.stdout.split("\n")[0] ?? "")}`]
+      samples: other === null ? { agentrun: a, baseline: b } : { agentrun: a, baseline: b, otherCheckout: c },
+      notes: [`median of ${n}, interleaved with a bare \`node -e ""\`; first output: ${JSON.stringify(first.stdout.split("\n")[0] ?? "")}`, ...versus]
     })
   } finally {
     rmSync(root, { recursive: true, force: true })
