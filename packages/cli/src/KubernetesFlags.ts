@@ -3,12 +3,13 @@
  * their resolution, with the config file (`backend`, `kubernetes.*`) and the defaults, into a
  * {@link ClusterTarget} and the run's {@link KubernetesRunOptions}.
  *
- * Precedence: flag > config file > default. The cluster: `--kubeconfig`, else `KUBECONFIG`, else
- * `~/.kube/config`, else the in-cluster service account (client-node's `loadFromDefault`, done by
- * the API layer); the namespace: `-n`, else `kubernetes.namespace`, else the context's. Every
- * value is checked here, before anything is created, and a bad one is a {@link ConfigError}
- * naming its source (`flag --cpu`, `<config path> kubernetes.cpu`): the CLI makes it a usage
- * error (exit 2).
+ * Precedence: flag > config file > default, merged by the core's `resolveKubernetesSettings`
+ * (config/KubernetesSettings.ts, which the VS Code extension's launches use too). The cluster:
+ * `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else the in-cluster service account
+ * (client-node's `loadFromDefault`, done by the API layer); the namespace: `-n`, else
+ * `kubernetes.namespace`, else the context's. Every value is checked before anything is created,
+ * and a bad one is a {@link ConfigError} naming its source (`flag --cpu`, `<config path>
+ * kubernetes.cpu`): the CLI makes it a usage error (exit 2).
  *
  * @module
  */
@@ -16,19 +17,11 @@ import {
   type ClusterTarget,
   ConfigError,
   type ConfigFile,
-  isNamespaceName,
-  isObjectName,
-  isValidLabelKey,
-  isValidLabelValue,
+  type KubernetesGivenValue,
   kubernetesRunDefaults,
   type KubernetesRunOptions,
   kubernetesRunOptions,
-  parseApiKeySecret,
-  parseObjectName,
-  parsePodEnv,
-  parseQuantity,
-  type PodEnvVar,
-  type Toleration
+  resolveKubernetesSettings
 } from "@agentrun/core"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -159,57 +152,18 @@ const givenKubernetesFlags = (f: KubernetesFlagValues): ReadonlyArray<string> =>
 
 const refuse = (source: string, message: string) => new ConfigError({ message, source, retryable: false })
 
-/** A value from a flag, else the file, with the source an error names. */
-const pick = <A>(flag: Option.Option<A>, flagName: string, fromFile: A | undefined, fileKey: string, path: string) =>
-  Option.isSome(flag)
-    ? Option.some({ value: flag.value, source: `flag ${flagName}` })
-    : fromFile === undefined
-    ? Option.none()
-    : Option.some({ value: fromFile, source: `${path} kubernetes.${fileKey}` })
-
-/** Checks a picked value with `parse` (a Result whose failure is the reason); none stays none. */
-const checked = <A, B>(
-  picked: Option.Option<{ readonly value: A; readonly source: string }>,
-  parse: (a: A) => Result.Result<B, string>
-): Effect.Effect<Option.Option<B>, ConfigError> => {
-  if (Option.isNone(picked)) return Effect.succeed(Option.none())
-  const r = parse(picked.value.value)
-  return Result.isSuccess(r)
-    ? Effect.succeed(Option.some(r.success))
-    : Effect.fail(refuse(picked.value.source, `${picked.value.source}: ${r.failure}`))
-}
+/** A flag's value with its source as errors name it (`flag --cpu`); undefined when not given. */
+const fromFlag = (flag: Option.Option<string>, name: string): KubernetesGivenValue | undefined =>
+  Option.match(flag, { onNone: () => undefined, onSome: (value) => ({ value, source: `flag ${name}` }) })
 
 const nonEmpty = (what: string) => (text: string): Result.Result<string, string> =>
   text.trim() === "" ? Result.fail(`the ${what} is empty`) : Result.succeed(text)
 
-/** Checks the labels (or node selector) of the file: keys and values as the API server validates them. */
-const labelMap = (what: string, map: Readonly<Record<string, string>>): Result.Result<Readonly<Record<string, string>>, string> => {
-  for (const [key, value] of Object.entries(map)) {
-    if (!isValidLabelKey(key)) return Result.fail(`"${key}" is not a ${what} key ([prefix/]name: a name of at most 63 of [A-Za-z0-9._-])`)
-    if (!isValidLabelValue(value)) return Result.fail(`the value of "${key}", "${value}", is not a label value (at most 63 of [A-Za-z0-9._-], alphanumeric ends)`)
-  }
-  return Result.succeed(map)
-}
-
-const annotationMap = (map: Readonly<Record<string, string>>): Result.Result<Readonly<Record<string, string>>, string> => {
-  const bad = Object.keys(map).find((key) => !isValidLabelKey(key))
-  return bad === undefined ? Result.succeed(map) : Result.fail(`"${bad}" is not an annotation key ([prefix/]name)`)
-}
-
-/** The file's tolerations, checked with the API server's own rules for one (core/v1 validation). */
-const tolerationList = (
-  fromFile: NonNullable<NonNullable<ConfigFile["kubernetes"]>["tolerations"]>
-): Result.Result<ReadonlyArray<Toleration>, string> => {
-  // The decoded fields may be `undefined`; a Toleration leaves them out.
-  const list: ReadonlyArray<Toleration> = fromFile.map((t) =>
-    Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as Toleration
-  )
-  for (const [i, t] of list.entries()) {
-    if (t.operator === "Exists" && t.value !== undefined && t.value !== "") return Result.fail(`[${i}]: a value must be empty when the operator is Exists`)
-    if ((t.key === undefined || t.key === "") && t.operator !== "Exists") return Result.fail(`[${i}]: without a key the operator must be Exists`)
-    if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") return Result.fail(`[${i}]: tolerationSeconds needs the effect NoExecute`)
-  }
-  return Result.succeed(list)
+/** An identity flag (`--agent`, `--task`, `--session`), checked non-empty; null when not given. */
+const identity = (flag: Option.Option<string>, name: string): Effect.Effect<string | null, ConfigError> => {
+  if (Option.isNone(flag)) return Effect.succeed(null)
+  const r = nonEmpty(`${name.slice(2)} id`)(flag.value)
+  return Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(refuse(`flag ${name}`, `flag ${name}: ${r.failure}`))
 }
 
 /**
@@ -238,80 +192,33 @@ export const resolveBackend = (
       const why = local.cwd ? "the Pod works in /workspace (--workspace-pvc mounts a volume there)" : "the Pod runs the image's claude"
       return yield* refuse(`flag ${flag}`, `${flag} applies to local runs only: ${why}.`)
     }
-    const k = file.kubernetes ?? {}
-
-    const image = yield* checked(pick(flags.image, "--image", k.image, "image", path), (s) =>
-      /\s/.test(s) || s === "" ? Result.fail(`"${s}" is not an image reference`) : Result.succeed(s))
-    if (Option.isNone(image)) {
-      return yield* refuse("flag --image", `--backend k8s needs an image: give --image IMAGE, or set kubernetes.image in ${path}.`)
-    }
-    const namespace = yield* checked(pick(flags.namespace, "--namespace", k.namespace, "namespace", path), (ns) =>
-      isNamespaceName(ns) ? Result.succeed(ns) : Result.fail(`"${ns}" is not a namespace name (a lower-case RFC 1123 label, at most 63 characters)`))
-    const context = yield* checked(pick(flags.context, "--context", k.context, "context", path), nonEmpty("context"))
-    const kubeconfig = yield* checked(pick(flags.kubeconfig, "--kubeconfig", undefined, "kubeconfig", path), nonEmpty("kubeconfig path"))
-    const cpu = yield* checked(pick(flags.cpu, "--cpu", k.cpu, "cpu", path), parseQuantity)
-    const memory = yield* checked(pick(flags.memory, "--memory", k.memory, "memory", path), parseQuantity)
-    const serviceAccount = yield* checked(
-      pick(flags.serviceAccount, "--service-account", k.serviceAccount, "serviceAccount", path),
-      parseObjectName("service account")
+    // The merge of flags, config file and defaults is the core's, shared with the VS Code extension.
+    const resolved = yield* resolveKubernetesSettings(
+      {
+        kubeconfig: fromFlag(flags.kubeconfig, "--kubeconfig"),
+        context: fromFlag(flags.context, "--context"),
+        namespace: fromFlag(flags.namespace, "--namespace"),
+        image: fromFlag(flags.image, "--image"),
+        cpu: fromFlag(flags.cpu, "--cpu"),
+        memory: fromFlag(flags.memory, "--memory"),
+        serviceAccount: fromFlag(flags.serviceAccount, "--service-account"),
+        apiKeySecret: fromFlag(flags.apiKeySecret, "--api-key-secret"),
+        podEnv: flags.podEnv.map((value) => ({ value, source: "flag --pod-env" })),
+        workspacePvc: fromFlag(flags.workspacePvc, "--workspace-pvc")
+      },
+      file,
+      path,
+      { source: "flag --image", message: `--backend k8s needs an image: give --image IMAGE, or set kubernetes.image in ${path}.` }
     )
-    const apiKeySecret = yield* checked(pick(flags.apiKeySecret, "--api-key-secret", k.apiKeySecret, "apiKeySecret", path), parseApiKeySecret)
-    const workspacePvc = yield* checked(
-      pick(flags.workspacePvc, "--workspace-pvc", k.workspacePvc, "workspacePvc", path),
-      parseObjectName("PersistentVolumeClaim")
-    )
-
-    // The file's podEnv first, then the flags: a flag replaces the file's variable of the same name.
-    const podEnv = new Map<string, PodEnvVar>()
-    for (const [name, value] of Object.entries(k.podEnv ?? {})) {
-      const v = yield* checked(Option.some({ value: `${name}=${value}`, source: `${path} kubernetes.podEnv` }), parsePodEnv)
-      if (Option.isSome(v)) podEnv.set(v.value.name, v.value)
-    }
-    for (const text of flags.podEnv) {
-      const v = yield* checked(Option.some({ value: text, source: "flag --pod-env" }), parsePodEnv)
-      if (Option.isSome(v)) podEnv.set(v.value.name, v.value)
-    }
-
-    const fileOnly = <A, B>(key: string, value: A | undefined, parse: (a: A) => Result.Result<B, string>) =>
-      checked(value === undefined ? Option.none() : Option.some({ value, source: `${path} kubernetes.${key}` }), parse)
-    const nodeSelector = yield* fileOnly("nodeSelector", k.nodeSelector, (m) => labelMap("node selector", m))
-    const labels = yield* fileOnly("labels", k.labels, (m) => labelMap("label", m))
-    const annotations = yield* fileOnly("annotations", k.annotations, annotationMap)
-    const tolerations = yield* fileOnly("tolerations", k.tolerations, tolerationList)
-    const imagePullSecrets = yield* fileOnly("imagePullSecrets", k.imagePullSecrets, (names): Result.Result<ReadonlyArray<string>, string> => {
-      const bad = names.find((n) => !isObjectName(n))
-      return bad === undefined ? Result.succeed(names) : Result.fail(`"${bad}" is not a Secret name (a lower-case RFC 1123 subdomain)`)
-    })
-
-    const identity = (flag: Option.Option<string>, name: string) =>
-      checked(Option.map(flag, (value) => ({ value, source: `flag ${name}` })), nonEmpty(`${name.slice(2)} id`))
-    const agentId = yield* identity(flags.agent, "--agent")
-    const taskId = yield* identity(flags.task, "--task")
-    const sessionId = yield* identity(flags.session, "--session")
-
     const draft: KubernetesRunDraft = {
-      image: image.value,
-      cpu: Option.getOrElse(cpu, () => kubernetesRunDefaults.cpu),
-      memory: Option.getOrElse(memory, () => kubernetesRunDefaults.memory),
-      serviceAccount: Option.getOrNull(serviceAccount),
-      apiKeySecret: Option.getOrNull(apiKeySecret),
-      podEnv: [...podEnv.values()],
-      workspacePvc: Option.getOrNull(workspacePvc),
-      nodeSelector: Option.getOrElse(nodeSelector, () => ({})),
-      tolerations: Option.getOrElse(tolerations, () => []),
-      imagePullSecrets: Option.getOrElse(imagePullSecrets, () => []),
-      labels: Option.getOrElse(labels, () => ({})),
-      annotations: Option.getOrElse(annotations, () => ({})),
-      ttlSecondsAfterFinished: k.ttlSecondsAfterFinished ?? kubernetesRunDefaults.ttlSecondsAfterFinished,
-      runAsUser: kubernetesRunDefaults.runAsUser,
-      agentId: Option.getOrNull(agentId),
-      taskId: Option.getOrNull(taskId),
-      sessionId: Option.getOrNull(sessionId)
+      ...resolved.pod,
+      agentId: yield* identity(flags.agent, "--agent"),
+      taskId: yield* identity(flags.task, "--task"),
+      sessionId: yield* identity(flags.session, "--session")
     }
     const target: ClusterTarget = {
-      kubeconfigPath: Option.match(kubeconfig, { onNone: () => null, onSome: (p) => NodePath.resolve(baseDir, p) }),
-      context: Option.getOrNull(context),
-      namespace: Option.getOrNull(namespace)
+      ...resolved.target,
+      kubeconfigPath: resolved.target.kubeconfigPath === null ? null : NodePath.resolve(baseDir, resolved.target.kubeconfigPath)
     }
     return { backend: "k8s", target, draft, dryRun: flags.dryRun } as const
   })

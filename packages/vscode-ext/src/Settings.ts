@@ -22,32 +22,37 @@ export type NotifyOn = typeof NotifyOn.Type
 export const BackendName = Schema.Literals(["local", "k8s"])
 export type BackendName = typeof BackendName.Type
 
-/** The `agentrun.k8s.*` settings; null: empty (the kubeconfig's default, or unset). */
+/**
+ * The `agentrun.k8s.*` settings; null: empty. At a k8s launch they take the place of the CLI's
+ * flags over the config file's `kubernetes` section (core's `resolveKubernetesSettings`): an
+ * empty one is the file's key of the same name, else the default given here.
+ */
 export interface KubernetesSettings {
   /** `agentrun.k8s.kubeconfig`; null: `KUBECONFIG`, else `~/.kube/config`, else in-cluster. */
   readonly kubeconfig: string | null
-  /** `agentrun.k8s.context`; null: the kubeconfig's current context. */
+  /** `agentrun.k8s.context`; null: the config file's, else the kubeconfig's current context. */
   readonly context: string | null
-  /** `agentrun.k8s.namespace`; null: the context's namespace, else `default`. */
+  /** `agentrun.k8s.namespace`; null: the config file's, else the context's namespace, else `default`. */
   readonly namespace: string | null
-  /** `agentrun.k8s.image`: the agent image; null: a k8s launch is refused (there is no default image). */
+  /** `agentrun.k8s.image`: the agent image; null: the config file's (with neither, a k8s launch is refused: there is no default image). */
   readonly image: string | null
-  /** `agentrun.k8s.apiKeySecret` as typed (`NAME[:KEY]`, parsed at launch); null: no API key from a Secret. */
+  /** `agentrun.k8s.apiKeySecret` as typed (`NAME[:KEY]`, parsed at launch); null: the config file's, else no API key from a Secret. */
   readonly apiKeySecret: string | null
-  /** `agentrun.k8s.cpu` as typed (a Kubernetes quantity, checked at launch); null: the core's default (1). */
+  /** `agentrun.k8s.cpu` as typed (a Kubernetes quantity, checked at launch); null: the config file's, else the core's default (1). */
   readonly cpu: string | null
-  /** `agentrun.k8s.memory` as typed (a Kubernetes quantity, checked at launch); null: the core's default (2Gi). */
+  /** `agentrun.k8s.memory` as typed (a Kubernetes quantity, checked at launch); null: the config file's, else the core's default (2Gi). */
   readonly memory: string | null
-  /** `agentrun.k8s.serviceAccount` as typed (checked at launch); null: none, no token mounted. */
+  /** `agentrun.k8s.serviceAccount` as typed (checked at launch); null: the config file's, else none, no token mounted. */
   readonly serviceAccount: string | null
   /**
    * `agentrun.k8s.podEnv` as `NAME=VALUE` texts in order (an object's entries joined with `=`),
-   * parsed at launch as the CLI parses `--pod-env`. A failure: the setting is neither an array of
+   * parsed at launch as the CLI parses `--pod-env`, added to the config file's `podEnv` (replacing
+   * the file's variable of a name). A failure: the setting is neither an array of
    * strings nor an object of strings (the reason as text), and a k8s launch is refused rather than
    * run without, say, the `ANTHROPIC_BASE_URL` it was meant to have.
    */
   readonly podEnv: Result.Result<ReadonlyArray<string>, string>
-  /** `agentrun.k8s.workspacePvc` as typed (checked at launch); null: an emptyDir at /workspace. */
+  /** `agentrun.k8s.workspacePvc` as typed (checked at launch); null: the config file's, else an emptyDir at /workspace. */
   readonly workspacePvc: string | null
 }
 

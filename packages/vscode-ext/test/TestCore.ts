@@ -12,6 +12,9 @@
  * also has the real Kubernetes backend (`KubernetesOnFirstUse.register`, as the live core) over that
  * kubeconfig: the tests point it at the fake cluster (test/support/fake-k8s).
  *
+ * With `config`, every core's AgentrunConfig answers that config file (`/test/config.json`), else an
+ * empty one.
+ *
  * With `store: "file"`, the run store is the real one (the files under `<stateDir>/runs`, as the
  * live core's): another agentrun in the test, with its own store over the same state directory,
  * plays a CLI sharing it, and the extension sees its runs only through the files.
@@ -26,6 +29,7 @@ import {
   Backends,
   type BootstrapReport,
   type ClusterTarget,
+  type ConfigFile,
   ExitStatus,
   LocalBackend,
   RunCatalog,
@@ -82,7 +86,9 @@ export interface TestCoreHandles {
 }
 
 /** Makes the test core: `coreFor` for `Runs.layerWith`, and each state directory's handles once built. */
-export const makeTestCore = (options: { readonly kubernetes?: KubernetesBackendOptions; readonly store?: "memory" | "file" } = {}) => {
+export const makeTestCore = (
+  options: { readonly kubernetes?: KubernetesBackendOptions; readonly store?: "memory" | "file"; readonly config?: ConfigFile } = {}
+) => {
   const built = new Map<string, TestCoreHandles>()
   const coreFor: CoreFor = (dirs: AgentrunDirs, cluster: ClusterTarget) => {
     const spawned: Array<AgentCommand> = []
@@ -124,7 +130,7 @@ export const makeTestCore = (options: { readonly kubernetes?: KubernetesBackendO
         BootstrapTest.layer(noBootstrap)
       )),
       Layer.provideMerge(table),
-      Layer.provideMerge(Layer.mergeAll(AgentrunConfig.layerTest({}), Layer.succeed(AgentrunPaths, AgentrunPaths.of(dirs))))
+      Layer.provideMerge(Layer.mergeAll(AgentrunConfig.layerTest(options.config ?? {}), Layer.succeed(AgentrunPaths, AgentrunPaths.of(dirs))))
     )
   }
   return {

@@ -1,10 +1,10 @@
 /**
- * Launching a run on Kubernetes from the palette: the extension's settings (`agentrun.k8s.*`)
- * become the run's KubernetesRunOptions, the launch goes to the real Kubernetes backend
+ * Launching a run on Kubernetes from the palette: the extension's settings (`agentrun.k8s.*`),
+ * over the config file's `kubernetes` section, become the run's KubernetesRunOptions, the launch goes to the real Kubernetes backend
  * (client-node) against the fake cluster (test/support/fake-k8s), whose node runs the Job's
  * container as a local process: the real claude, against the fake Messages API.
  */
-import { AgentrunApp, Backends, defaultWatchdogSettings, kubernetesRunOptions } from "@agentrun/core"
+import { AgentrunApp, Backends, type ConfigFile, defaultWatchdogSettings, kubernetesRunOptions } from "@agentrun/core"
 import { KubernetesBackend } from "@agentrun/core/kubernetes"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -153,6 +153,102 @@ describe("launching runs on Kubernetes", () => {
     expect((after?.containers[0]?.env ?? []).filter((e: { name: string }) => e.name === "MODE")).toEqual([{ name: "MODE", value: "b=c" }])
     expect(after?.volumes?.find((v: { name: string }) => v.name === "workspace")).toEqual({ name: "workspace", persistentVolumeClaim: { claimName: "scratch" } })
   }, 120_000)
+
+  it("the config file's kubernetes section applies to editor launches: its image, node selector, tolerations, imagePullSecrets, labels, annotations, TTL, resources and podEnv are on the Job; a set agentrun.k8s.* setting overrides the file's value", async () => {
+    const { k8s } = await fakeCluster()
+    const config: ConfigFile = {
+      kubernetes: {
+        image,
+        cpu: "500m",
+        memory: "1Gi",
+        podEnv: { AGENT_TIER: "silver", FROM_FILE: "1" },
+        nodeSelector: { pool: "agents" },
+        tolerations: [{ key: "agents", operator: "Exists", effect: "NoSchedule" }],
+        imagePullSecrets: ["regcred"],
+        labels: { team: "a" },
+        annotations: { "example.com/note": "from the config file" },
+        ttlSecondsAfterFinished: 600
+      }
+    }
+    // No agentrun.k8s.image: the file's. agentrun.k8s.memory and one podEnv variable override the file's.
+    const s = (started = await start({
+      "agentrun.defaultBackend": "k8s",
+      "agentrun.k8s.kubeconfig": k8s.kubeconfigPath,
+      "agentrun.k8s.memory": "3Gi",
+      "agentrun.k8s.podEnv": { AGENT_TIER: "gold" }
+    }, makeTestCore({ kubernetes: k8sTimings, config })))
+    s.fake.inputAnswers.push("say hello with the config file")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    const row = await s.row((r) => r.item.label === "say hello with the config file" && description(r).startsWith("Succeeded"))
+    const job = k8s.get("jobs", k8s.namespace, `agentrun-${row.runId}`)
+    const pod = job?.spec?.template.spec
+    expect(pod?.containers[0]?.image).toBe(image)
+    expect(pod?.nodeSelector).toEqual({ pool: "agents" })
+    expect(pod?.tolerations).toEqual([{ key: "agents", operator: "Exists", effect: "NoSchedule" }])
+    expect(pod?.imagePullSecrets).toEqual([{ name: "regcred" }])
+    expect(job?.spec?.ttlSecondsAfterFinished).toBe(600)
+    expect(job?.metadata?.labels).toMatchObject({ team: "a" })
+    expect(job?.spec?.template.metadata?.labels).toMatchObject({ team: "a" })
+    expect(job?.metadata?.annotations).toMatchObject({ "example.com/note": "from the config file" })
+    // The setting wins over the file (memory); the file fills what the settings leave empty (cpu).
+    expect(pod?.containers[0]?.resources).toEqual({ requests: { cpu: "500m", memory: "3Gi" }, limits: { cpu: "500m", memory: "3Gi" } })
+    const env = new Map((pod?.containers[0]?.env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value]))
+    expect([env.get("AGENT_TIER"), env.get("FROM_FILE")]).toEqual(["gold", "1"])
+
+    // A setting given later overrides the file's value on the next launch; cleared, the file's applies again.
+    s.fake.setSetting("agentrun.k8s.cpu", "2")
+    s.fake.setSetting("agentrun.k8s.memory", "")
+    s.fake.inputAnswers.push("say hello with a setting over the file")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    const second = await s.row((r) => r.item.label === "say hello with a setting over the file" && description(r).startsWith("Succeeded"))
+    const resources = k8s.get("jobs", k8s.namespace, `agentrun-${second.runId}`)?.spec?.template.spec?.containers[0]?.resources
+    expect(resources).toEqual({ requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } })
+    expect(s.fake.messages).toEqual([])
+  }, 120_000)
+
+  it("the config file's context and namespace apply when agentrun.k8s.context and namespace are empty; set, the settings win", async () => {
+    const { k8s } = await fakeCluster()
+    // The fake's kubeconfig has the one context "fake": the file's "elsewhere" is refused by the cluster layer.
+    const config: ConfigFile = { kubernetes: { image, context: "elsewhere", namespace: "from-file" } }
+    const s = (started = await start(
+      { "agentrun.defaultBackend": "k8s", "agentrun.k8s.kubeconfig": k8s.kubeconfigPath },
+      // A changed agentrun.k8s.context makes another core than the view's: the file store is what they share, as the live cores do.
+      makeTestCore({ kubernetes: k8sTimings, config, store: "file" })
+    ))
+    s.fake.inputAnswers.push("in the file's context")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    await eventually(() => expect(s.fake.messages).toEqual([expect.objectContaining({ level: "error", message: expect.stringContaining(`no context "elsewhere"`) })]))
+    expect(k8s.requests.filter((q) => q.method === "POST")).toEqual([])
+
+    s.fake.setSetting("agentrun.k8s.context", "fake")
+    s.fake.inputAnswers.push("in the file's namespace")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    const row = await s.row((r) => r.item.label === "in the file's namespace" && description(r).startsWith("Succeeded"))
+    expect((await s.record(row.runId)).placement).toMatchObject({ _tag: "Kubernetes", context: "fake", namespace: "from-file" })
+    expect(k8s.get("jobs", "from-file", `agentrun-${row.runId}`)).toBeDefined()
+
+    s.fake.setSetting("agentrun.k8s.namespace", k8s.namespace)
+    s.fake.inputAnswers.push("in the setting's namespace")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    const second = await s.row((r) => r.item.label === "in the setting's namespace" && description(r).startsWith("Succeeded"))
+    expect((await s.record(second.runId)).placement).toMatchObject({ _tag: "Kubernetes", namespace: k8s.namespace })
+    expect(k8s.get("jobs", k8s.namespace, `agentrun-${second.runId}`)).toBeDefined()
+  }, 120_000)
+
+  it("a bad value in the config file's kubernetes section is refused, naming the file's key, before anything is created on the cluster", async () => {
+    const { k8s } = await fakeCluster()
+    const config: ConfigFile = { kubernetes: { image, labels: { team: "a b" } } }
+    const s = (started = await start(
+      { "agentrun.defaultBackend": "k8s", "agentrun.k8s.kubeconfig": k8s.kubeconfigPath },
+      makeTestCore({ kubernetes: k8sTimings, config })
+    ))
+    s.fake.inputAnswers.push("say hello")
+    await s.fake.commands.get("agentrun.launchRun")!()
+    await eventually(() => expect(s.fake.messages).toEqual([expect.objectContaining({ level: "error", message: expect.stringContaining("/test/config.json kubernetes.labels: ") })]))
+    expect(s.fake.messages[0]?.message).toContain("is not a label value")
+    expect(await s.rows()).toEqual([])
+    expect(k8s.requests.filter((q) => q.method === "POST")).toEqual([])
+  })
 
   it("Cancel Run on a live k8s run stops its Job's claude and the view shows it Cancelled", async () => {
     const { k8s } = await fakeCluster(scenarios.hang)

@@ -20,9 +20,11 @@
  * ```
  *
  * `backend` is what `run` uses without `--backend`; the `kubernetes` keys are the defaults of the
- * `run --backend k8s` flags of the same names (node selector, tolerations, imagePullSecrets, labels,
- * annotations and the TTL are set here only). Their values are checked where they are used (the
- * CLI's KubernetesFlags.ts), with errors naming `<path> kubernetes.<key>`.
+ * `run --backend k8s` flags of the same names, and of the VS Code extension's `agentrun.k8s.*`
+ * settings for its Kubernetes launches (node selector, tolerations, imagePullSecrets, labels,
+ * annotations and the TTL are set here only). Both hosts merge them with
+ * `resolveKubernetesSettings` (KubernetesSettings.ts), which checks their values, with errors
+ * naming `<path> kubernetes.<key>`.
  *
  * Durations are texts such as `90s`, `15m`, `2h` or numbers of seconds (see DurationText.ts).
  * Unknown keys are ignored with a warning naming each one.
@@ -62,9 +64,10 @@ export const TolerationConfig = Schema.Struct({
 })
 
 /**
- * The config file's `kubernetes` section: defaults for `run --backend k8s` (the flags of the same
- * names win) and the Pod settings that have no flag. Quantities, names and `apiKeySecret`
- * (`NAME[:KEY]`) are texts as the flags take them.
+ * The config file's `kubernetes` section: defaults for `run --backend k8s` and the VS Code
+ * extension's k8s launches (the flags, or the `agentrun.k8s.*` settings, of the same names win)
+ * and the Pod settings that have neither. Quantities, names and `apiKeySecret` (`NAME[:KEY]`) are
+ * texts as the flags take them. Merged by `resolveKubernetesSettings` (KubernetesSettings.ts).
  */
 export const KubernetesConfig = Schema.Struct({
   context: Schema.optional(Schema.String),

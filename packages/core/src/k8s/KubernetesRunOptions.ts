@@ -1,8 +1,8 @@
 /**
  * What a run on a cluster needs besides the {@link RunSpec}: where (namespace), in what (image,
  * resources, service account, the API key's Secret, volumes, scheduling), and who (agent, task,
- * session). Flags, the config file and defaults are resolved into this by the CLI (the VS Code
- * extension's settings by the extension); the parsers for the flag forms (`NAME[:KEY]`,
+ * session). The CLI's flags (the VS Code extension's settings), the config file and the defaults
+ * are resolved into this by `resolveKubernetesSettings` (config/KubernetesSettings.ts); the parsers for the flag forms (`NAME[:KEY]`,
  * `NAME=VALUE`, quantities, object names) live here so the CLI, the config file and the extension agree.
  *
  * @module

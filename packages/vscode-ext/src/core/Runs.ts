@@ -30,9 +30,11 @@ import {
   type ConfigError,
   dirsFromEnv,
   type DoctorReport,
-  type KubernetesRunOptions,
+  type KubernetesGiven,
+  kubernetesRunOptions,
   type EventCursor,
   eventsStart,
+  resolveKubernetesSettings,
   resolveStopGrace,
   resolveWatchdog,
   RunCatalog,
@@ -108,8 +110,12 @@ export interface LaunchRequest {
   readonly timeoutSeconds: number | null
   /** Duration text such as "90s"; null resolves as the CLI does (env, config file, 15m). */
   readonly stallTimeout: string | null
-  /** A Kubernetes run's options (the spec's backend is then `k8s`); null: a local run. A namespace `""` is the cluster target's. */
-  readonly kubernetes: KubernetesRunOptions | null
+  /**
+   * A Kubernetes run (the spec's backend is then `k8s`): the `agentrun.k8s.*` settings as given,
+   * merged with the config file's `kubernetes` section and the defaults by the core's
+   * `resolveKubernetesSettings` (as the CLI merges its flags); null: a local run.
+   */
+  readonly kubernetes: KubernetesGiven | null
 }
 
 /** What {@link RunsShape.cancel} did. */
@@ -134,7 +140,11 @@ export interface RunsShape {
     runId: string,
     options?: { readonly from?: EventCursor; readonly storedOnly?: boolean }
   ) => Stream.Stream<TranscriptEvent, ResolveError | RunRecordDamaged>
-  /** The run spec for a request: the watchdog and stop grace resolved as the CLI resolves them. */
+  /**
+   * The run spec for a request: the watchdog, stop grace and a Kubernetes run's settings resolved
+   * from the config file as the CLI resolves them. Fails, naming the setting or the config file's
+   * key, when one cannot be used (for Kubernetes: no image, a value the API server would refuse).
+   */
   readonly specFor: (request: LaunchRequest) => Effect.Effect<RunSpec, ConfigError>
   /** Launches a run owned by this extension host. Fails if the store cannot record it, or its backend is not in this host. */
   readonly launch: (spec: RunSpec) => Effect.Effect<LiveRun, RunStoreError | BackendUnavailable>
@@ -234,6 +244,14 @@ export class Runs extends Context.Service<Runs, RunsShape>()("agentrun-vscode/Ru
       const catalog = (core: Core) => Context.get(core, RunCatalog)
       const store = (core: Core) => Context.get(core, RunStore)
 
+      /** The cluster target of each spec {@link specFor} made for a k8s run (a re-run of the spec goes to the same cluster). */
+      const launchTargets = new WeakMap<RunSpec, ClusterTarget>()
+      const coreOfLaunch = (spec: RunSpec) =>
+        Effect.flatMap(SubscriptionRef.get(settings), (s) => {
+          const target = launchTargets.get(spec)
+          return coreAt(dirsFor(s.stateDir, env), target ?? clusterOf(s))
+        })
+
       const list = withCore((core) => Effect.flatMap(catalog(core).list(), catalog(core).recoverAll))
       const get = (runId: string) => withCore((core) => catalog(core).get(runId))
 
@@ -285,6 +303,11 @@ export class Runs extends Context.Service<Runs, RunsShape>()("agentrun-vscode/Ru
               path
             )
             const stopGrace = yield* resolveStopGrace(env, file, path)
+            const given = request.kubernetes
+            const kubernetes = given === null ? null : yield* resolveKubernetesSettings(given, file, path, {
+              source: "setting `agentrun.k8s.image`",
+              message: `A k8s run needs an agent image: set \`agentrun.k8s.image\` (an image holding claude), or kubernetes.image in ${path}.`
+            })
             const spec: RunSpec = {
               prompt: request.prompt,
               cwd: request.cwd,
@@ -296,14 +319,21 @@ export class Runs extends Context.Service<Runs, RunsShape>()("agentrun-vscode/Ru
               env,
               watchdog,
               stopGrace,
-              ...(request.kubernetes === null ? {} : { backend: "k8s" as const, kubernetes: request.kubernetes })
+              ...(kubernetes === null ? {} : {
+                backend: "k8s" as const,
+                // An unset namespace is left "": the backend takes its cluster target's (the context's).
+                kubernetes: kubernetesRunOptions({ ...kubernetes.pod, namespace: kubernetes.target.namespace ?? "" })
+              })
             }
+            // The cluster of the launch: the settings' (the core's key), with the config file's
+            // context when `agentrun.k8s.context` is empty (a namespace goes in the run's options).
+            if (kubernetes !== null) launchTargets.set(spec, { ...kubernetes.target, namespace: given?.namespace?.value ?? null })
             return spec
           })
         )
 
       const launch = (spec: RunSpec) =>
-        withCore((core) =>
+        Effect.flatMap(coreOfLaunch(spec), (core) =>
           Effect.gen(function*() {
             // The registry owns the run (the core's scope ends it, should deactivation get there first).
             const handle = yield* Context.get(core, Backends).launch(spec)

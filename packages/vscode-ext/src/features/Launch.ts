@@ -5,17 +5,7 @@
  *
  * @module
  */
-import {
-  type KubernetesRunOptions,
-  kubernetesRunOptions,
-  parseApiKeySecret,
-  parseObjectName,
-  parsePodEnv,
-  parseQuantity,
-  type PodEnvVar,
-  type RunRecord,
-  type RunSpec
-} from "@agentrun/core"
+import { ConfigError, type KubernetesGiven, type KubernetesGivenValue, type RunRecord, type RunSpec } from "@agentrun/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -42,69 +32,37 @@ export class NoWorkspaceFolder extends Schema.TaggedError<NoWorkspaceFolder>()("
   retryable: Schema.Boolean
 }) {}
 
-/** A `k8s` launch whose `agentrun.k8s.*` settings cannot make a run (no image, a value the API server would refuse): nothing is launched. */
-export class KubernetesSettingsInvalid extends Schema.TaggedError<KubernetesSettingsInvalid>()("KubernetesSettingsInvalid", {
-  message: Schema.String,
-  /** The setting to fix, e.g. `agentrun.k8s.image`. */
-  setting: Schema.String,
-  retryable: Schema.Boolean
-}) {}
-
-/** Checks a setting's value with one of the core's parsers (those the CLI checks its flags with); null stays null. */
-const checkedSetting = <A>(
-  setting: string,
-  value: string | null,
-  parse: (text: string) => Result.Result<A, string>
-): Effect.Effect<A | null, KubernetesSettingsInvalid> => {
-  if (value === null) return Effect.succeed(null)
-  const r = parse(value)
-  return Result.isSuccess(r)
-    ? Effect.succeed(r.success)
-    : Effect.fail(new KubernetesSettingsInvalid({ message: `\`${setting}\`: ${r.failure}`, setting, retryable: false }))
-}
+/** A setting's name as errors name it: ``setting `agentrun.k8s.cpu` `` (the CLI's are `flag --cpu`). */
+const settingSource = (key: string) => `setting \`agentrun.k8s.${key}\``
 
 /**
- * The Kubernetes run options of the `agentrun.k8s.*` settings, through the core's
- * `kubernetesRunOptions` (its defaults for what is unset: cpu 1, memory 2Gi, TTL, user). Every
- * value is checked with the parser the CLI uses for the same flag (`--cpu`, `--memory`: a
- * quantity; `--service-account`, `--workspace-pvc`: an object name; `--pod-env`: NAME=VALUE, not
- * a name agentrun sets; `--api-key-secret`: NAME[:KEY]); of `podEnv` entries with one name the
- * last wins, as repeated `--pod-env` flags do. An empty namespace is left `""`: the backend takes
- * its cluster target's (the setting, else the context's). Fails, naming the setting, when no
- * image is set or a value does not parse.
+ * The `agentrun.k8s.*` settings as what this launch was given (the CLI's flags, for the core's
+ * `resolveKubernetesSettings`): each set one overrides the config file's `kubernetes` key of the
+ * same name, an empty one leaves it to the file, then the default. The values are checked by the
+ * core when the run's spec is made (Runs.specFor), with the CLI's rules for the same flags;
+ * here only `podEnv`'s shape: fails with a {@link ConfigError} naming the setting when it is
+ * neither an array of strings nor an object of strings.
  */
-export const kubernetesOptionsOf = (s: Settings["k8s"]): Effect.Effect<KubernetesRunOptions, KubernetesSettingsInvalid> =>
+export const kubernetesGivenOf = (s: Settings["k8s"]): Effect.Effect<KubernetesGiven, ConfigError> =>
   Effect.gen(function*() {
-    if (s.image === null) {
-      return yield* new KubernetesSettingsInvalid({
-        message: "A k8s run needs an agent image: set `agentrun.k8s.image` (an image holding claude).",
-        setting: "agentrun.k8s.image",
-        retryable: false
-      })
-    }
-    const apiKeySecret = yield* checkedSetting("agentrun.k8s.apiKeySecret", s.apiKeySecret, parseApiKeySecret)
-    const cpu = yield* checkedSetting("agentrun.k8s.cpu", s.cpu, parseQuantity)
-    const memory = yield* checkedSetting("agentrun.k8s.memory", s.memory, parseQuantity)
-    const serviceAccount = yield* checkedSetting("agentrun.k8s.serviceAccount", s.serviceAccount, parseObjectName("service account"))
-    const workspacePvc = yield* checkedSetting("agentrun.k8s.workspacePvc", s.workspacePvc, parseObjectName("PersistentVolumeClaim"))
     if (Result.isFailure(s.podEnv)) {
-      return yield* new KubernetesSettingsInvalid({ message: `\`agentrun.k8s.podEnv\`: ${s.podEnv.failure}`, setting: "agentrun.k8s.podEnv", retryable: false })
+      const source = settingSource("podEnv")
+      return yield* new ConfigError({ message: `${source}: ${s.podEnv.failure}`, source, retryable: false })
     }
-    const podEnv = new Map<string, PodEnvVar>()
-    for (const entry of s.podEnv.success) {
-      const v = yield* checkedSetting("agentrun.k8s.podEnv", entry, parsePodEnv)
-      if (v !== null) podEnv.set(v.name, v)
+    const given = (key: keyof Settings["k8s"], value: string | null): KubernetesGivenValue | undefined =>
+      value === null ? undefined : { value, source: settingSource(key) }
+    return {
+      kubeconfig: given("kubeconfig", s.kubeconfig),
+      context: given("context", s.context),
+      namespace: given("namespace", s.namespace),
+      image: given("image", s.image),
+      cpu: given("cpu", s.cpu),
+      memory: given("memory", s.memory),
+      serviceAccount: given("serviceAccount", s.serviceAccount),
+      apiKeySecret: given("apiKeySecret", s.apiKeySecret),
+      podEnv: s.podEnv.success.map((value) => ({ value, source: settingSource("podEnv") })),
+      workspacePvc: given("workspacePvc", s.workspacePvc)
     }
-    return kubernetesRunOptions({
-      namespace: s.namespace ?? "",
-      image: s.image,
-      apiKeySecret,
-      serviceAccount,
-      workspacePvc,
-      podEnv: [...podEnv.values()],
-      ...(cpu === null ? {} : { cpu }),
-      ...(memory === null ? {} : { memory })
-    })
   })
 
 /** The choices "Launch Run…" remembers (globalState key {@link lastOptionsKey}). */
@@ -127,13 +85,13 @@ const dismissed = new LaunchDismissed({ message: "dismissed", retryable: false }
 /** The launch operations the commands use. */
 export class Launcher extends Context.Service<Launcher, {
   /** Asks for a prompt (the settings give the rest) and launches. Returns the run id. */
-  readonly launchRun: Effect.Effect<string, LaunchDismissed | NoWorkspaceFolder | KubernetesSettingsInvalid | Error>
+  readonly launchRun: Effect.Effect<string, LaunchDismissed | NoWorkspaceFolder | ConfigError | Error>
   /** Prompt, then quick picks for backend, model and timeout. */
-  readonly launchRunWithOptions: Effect.Effect<string, LaunchDismissed | NoWorkspaceFolder | KubernetesSettingsInvalid | Error>
+  readonly launchRunWithOptions: Effect.Effect<string, LaunchDismissed | NoWorkspaceFolder | ConfigError | Error>
   /** The editor's selection (or the whole active file, or a file from the explorer) as context. */
-  readonly launchRunOnSelection: (fileUri: unknown) => Effect.Effect<string, LaunchDismissed | NoWorkspaceFolder | KubernetesSettingsInvalid | Error>
+  readonly launchRunOnSelection: (fileUri: unknown) => Effect.Effect<string, LaunchDismissed | NoWorkspaceFolder | ConfigError | Error>
   /** The same run again: its full spec when this host launched it, else its stored prompt preview, to confirm. */
-  readonly rerun: (record: RunRecord) => Effect.Effect<string, LaunchDismissed | KubernetesSettingsInvalid | Error>
+  readonly rerun: (record: RunRecord) => Effect.Effect<string, LaunchDismissed | ConfigError | Error>
 }>()("agentrun-vscode/Launcher") {
   static readonly layer = Layer.effect(
     Launcher,
@@ -213,7 +171,7 @@ export class Launcher extends Context.Service<Launcher, {
             model: choices?.model ?? null,
             timeoutSeconds: choices === undefined ? s.timeoutSeconds : choices.timeoutSeconds,
             stallTimeout: s.stallTimeout,
-            kubernetes: backend === "k8s" ? yield* kubernetesOptionsOf(s.k8s) : null
+            kubernetes: backend === "k8s" ? yield* kubernetesGivenOf(s.k8s) : null
           }
           return yield* start(yield* runs.specFor(request))
         })
