@@ -4,7 +4,7 @@
  * Heavier: each test runs its own fake cluster and the real claude.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
+import { Context, Effect, Layer, Stream } from "effect"
 import { spawn } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
@@ -173,6 +173,13 @@ describe("Kubernetes backend: cancel, attach, one run per agent", () => {
           const handle = yield* backend.launch(k8sSpec(anthropic, k8s))
           yield* until(k8s, "claude's request", () => anthropic.messageRequests().length > 0, 40_000)
           assert.deepStrictEqual(yield* backend.liveness(yield* recordOf(handle.runId)), { _tag: "Supervised" })
+          // Another backend built in this process (the VS Code extension builds one per cluster
+          // target) sees the run followed here too, not a supervisor gone.
+          const elsewhere = yield* Effect.scoped(Effect.gen(function*() {
+            const other = Context.get(yield* Layer.build(backendLayer(k8s)), KubernetesBackend)
+            return yield* other.liveness(yield* recordOf(handle.runId))
+          }))
+          assert.deepStrictEqual(elsewhere, { _tag: "Supervised" })
           return handle.runId
         }).pipe(Effect.provide(backendLayer(k8s)))
         yield* Effect.gen(function*() {

@@ -97,6 +97,15 @@ const maxTurnsOf = (command: ReadonlyArray<string>): number | null => {
   return Number.isInteger(n) ? n : null
 }
 
+/**
+ * The runs followed in this process, by supervisor identity (`hostname:pid`), across every
+ * KubernetesBackend built in it. A host may build several (the VS Code extension builds one per
+ * cluster target, and a stored run's target may differ from its launch's); a record naming this
+ * process is `Supervised` while any of them follows the run, not only the instance asked.
+ */
+const followedHere = new Map<string, Map<RunId, number>>()
+const identityKey = (s: { readonly hostname: string; readonly pid: number }) => `${s.hostname}:${s.pid}`
+
 /** Builds the backend (see {@link KubernetesBackend}). Its registry of live runs lives in the calling scope. */
 export const makeKubernetesBackend = (options: KubernetesBackendOptions = {}) =>
   Effect.gen(function*() {
@@ -117,8 +126,20 @@ export const makeKubernetesBackend = (options: KubernetesBackendOptions = {}) =>
     }
     // Closing the layer's scope interrupts every live run: each one detaches (its Job runs on).
     const runs = yield* FiberMap.make<RunId, void>()
+    // Counted, not a set: a second follow of a run (attach again) starts before the first one's end is seen.
+    const followed = followedHere.get(identityKey(supervisor)) ?? new Map<RunId, number>()
+    followedHere.set(identityKey(supervisor), followed)
+    const unfollow = (runId: RunId) =>
+      Effect.sync(() => {
+        const n = (followed.get(runId) ?? 1) - 1
+        if (n > 0) followed.set(runId, n)
+        else followed.delete(runId)
+      })
     const start = (run: KubernetesRun, how: LifecycleStart) =>
-      FiberMap.run(runs, run.runId, lifecycle(deps, run, how), { startImmediately: true })
+      Effect.suspend(() => {
+        followed.set(run.runId, (followed.get(run.runId) ?? 0) + 1)
+        return FiberMap.run(runs, run.runId, lifecycle(deps, run, how).pipe(Effect.ensuring(unfollow(run.runId))), { startImmediately: true })
+      })
 
     const launch = (spec: KubernetesRunSpec) =>
       Effect.gen(function*() {
@@ -208,8 +229,8 @@ export const makeKubernetesBackend = (options: KubernetesBackendOptions = {}) =>
         // A final record has no supervision left to judge: only whether its Job still runs.
         const s = record.status === "running" ? p.supervisor : null
         if (s !== null && s.hostname === supervisor.hostname) {
-          // This very process: supervised only while its registry follows the run (an earlier, detached follow is not).
-          if (s.pid === supervisor.pid ? yield* FiberMap.has(runs, record.runId as RunId) : yield* supervisorAlive(s.pid, s.startTimeTicks)) return { _tag: "Supervised" } as const
+          // This very process: supervised only while one of its backends follows the run (an earlier, detached follow is not).
+          if (s.pid === supervisor.pid ? followed.has(record.runId as RunId) : yield* supervisorAlive(s.pid, s.startTimeTicks)) return { _tag: "Supervised" } as const
           return yield* jobLiveness(record)
         }
         if (s !== null) {
