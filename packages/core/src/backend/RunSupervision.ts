@@ -16,6 +16,12 @@ import type { RunProgress } from "./Backend.ts"
 export const stderrTailLines = 40
 /** Longest stderr line kept in the tail, in characters. */
 export const stderrTailLineChars = 2000
+/**
+ * How many UTF-8 bytes of a stored stderr line its tail entry needs, in bytes: a line cut there
+ * (at a character's start) still has more than {@link stderrTailLineChars} UTF-16 characters
+ * when it was longer (one takes at most 3 bytes), so {@link pushTail} clips it to the same text.
+ */
+export const stderrTailLineBytes = 4 * stderrTailLineChars + 4
 
 /** Appends to a bounded tail. */
 export const pushTail = (tail: Array<string>, line: string): void => {
