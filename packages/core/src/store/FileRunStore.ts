@@ -43,9 +43,9 @@ import {
   type RunStoreShape,
   type StderrTail,
   type StderrTailRequest,
-  type StoredRun,
-  utf8Head
+  type StoredRun
 } from "./RunStoreModel.ts"
+import { utf8Head } from "./Utf8Head.ts"
 import { lazily } from "../domain/LazyCodec.ts"
 
 /** Options of the file store. */

@@ -32,9 +32,9 @@ import {
   type RunStoreChange,
   RunStoreError,
   type RunStoreShape,
-  type StoredRun,
-  utf8Head
+  type StoredRun
 } from "./RunStore.ts"
+import { utf8Head } from "./Utf8Head.ts"
 import { awaitCancelRequestVia } from "./AwaitCancelRequest.ts"
 import { lazily } from "../domain/LazyCodec.ts"
 

@@ -161,20 +161,6 @@ export interface StderrTail {
   readonly tail: ReadonlyArray<string>
 }
 
-/**
- * The first `maxBytes` bytes of `bytes[start, end)` as text, cut back to the start of a UTF-8
- * character (so the text ends in no replacement character of its own making).
- */
-export const utf8Head = (bytes: Uint8Array, start: number, end: number, maxBytes: number): string => {
-  let stop = end
-  if (end - start > maxBytes) {
-    stop = start + maxBytes
-    // 0b10xxxxxx bytes continue a character: the cut goes before the character they belong to.
-    while (stop > start && (bytes[stop]! & 0xc0) === 0x80) stop--
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8", start, stop)
-}
-
 /** The store's operations. All effects have no requirements; `open*` and `watchChanges` need a Scope. */
 export interface RunStoreShape {
   /** Writes the record atomically (durably once final), creating the run folder if needed. */
