@@ -95,7 +95,7 @@ const linesSince = (bytes: Buffer, cursor: number, window: number): { readonly l
 }
 
 /** Builds a memory store and its control. */
-export const makeMemoryRunStoreWith = (options: MemoryRunStoreOptions = {}) => Effect.gen(function*() {
+export const makeMemoryRunStoreWith = Effect.fnUntraced(function*(options: MemoryRunStoreOptions = {}) {
   const window = Math.max(1, options.readWindowBytes ?? eventsReadWindowBytes)
   const runs = new Map<string, Entry>()
   const own = yield* PubSub.unbounded<RunStoreChange>()
