@@ -12,9 +12,13 @@ import * as NodePath from "node:path"
 import type { RunRecord } from "../../packages/core/src/domain/Run.ts"
 import { recoverWith } from "../../packages/core/src/runs/Recovery.ts"
 import { MemoryRunStore } from "../../packages/core/src/testing.ts"
+import { noWholeReads } from "../../packages/core/test/support/NoWholeReads.ts"
 import { scenarios } from "../support/fake-anthropic/scenarios.ts"
 import { hostImage } from "../support/fake-k8s/FakeKubernetes.ts"
 import { apiLayer, backendLayer, cluster, k8sSpec, KubernetesApi, KubernetesBackend, podOf, quickSettings, recordOf, RunStore, until, withBackend } from "./backendHarness.ts"
+
+/** Read windows of the store in the attach tests, in bytes: claude's transcript spans many. */
+const smallWindow = 256
 
 const placementOf = (record: RunRecord) => {
   if (record.placement._tag !== "Kubernetes") throw new Error(`not a Kubernetes run: ${record.placement._tag}`)
@@ -65,11 +69,12 @@ describe("Kubernetes backend: cancel, attach, one run per agent", () => {
         const linesAtDetach = (yield* store.readEvents(runId)).length
         assert.isTrue(linesAtDetach > 0)
 
-        // `agentrun attach`: another backend takes over from the record.
+        // `agentrun attach`: another backend takes over from the record, reading the stored
+        // transcript a window at a time (of a few hundred bytes here), never whole.
         const { outcome, record } = yield* Effect.gen(function*() {
           const handle = yield* (yield* KubernetesBackend).reattach(left)
           return yield* handle.result
-        }).pipe(Effect.provide(backendLayer(k8s)))
+        }).pipe(Effect.provide(backendLayer(k8s).pipe(Layer.provide(noWholeReads))))
         assert.strictEqual(outcome._tag, "Succeeded", JSON.stringify(outcome))
         assert.strictEqual(record.status, "succeeded")
 
@@ -82,7 +87,7 @@ describe("Kubernetes backend: cancel, attach, one run per agent", () => {
           .filter((l) => l.startsWith("{"))
         assert.deepStrictEqual(stored, log)
         assert.isTrue(stored.length > linesAtDetach, "attach read the rest of the log")
-      }).pipe(Effect.provide(Layer.mergeAll(MemoryRunStore.layer, apiLayer(k8s))))
+      }).pipe(Effect.provide(Layer.mergeAll(MemoryRunStore.layerWith({ readWindowBytes: smallWindow }), apiLayer(k8s))))
     }).pipe(Effect.scoped), 120_000)
 
   it.live("a supervisor killed between cursor writes: the store holds lines past the record's cursor; attach stores none of them twice", () =>
@@ -107,10 +112,11 @@ describe("Kubernetes backend: cancel, attach, one run per agent", () => {
         const cursorLines = placementOf(killed).logCursor?.eventLines ?? 0
         assert.isTrue(cursorLines < storedAtKill, `the store (${storedAtKill} lines) is ahead of the cursor (${cursorLines})`)
 
+        // The lines past the cursor are skipped by the counts of what is stored, taken a read window at a time.
         const { outcome } = yield* Effect.gen(function*() {
           const handle = yield* (yield* KubernetesBackend).reattach(killed)
           return yield* handle.result
-        }).pipe(Effect.provide(backendLayer(k8s)))
+        }).pipe(Effect.provide(backendLayer(k8s).pipe(Layer.provide(noWholeReads))))
         assert.strictEqual(outcome._tag, "Succeeded", JSON.stringify(outcome))
         const stored = yield* store.readEvents(runId)
         const api = yield* KubernetesApi
@@ -120,7 +126,7 @@ describe("Kubernetes backend: cancel, attach, one run per agent", () => {
           .filter((l) => l.startsWith("{"))
         assert.deepStrictEqual(stored, log)
         assert.strictEqual(placementOf(yield* recordOf(runId)).logCursor?.eventLines, log.length)
-      }).pipe(Effect.provide(Layer.mergeAll(MemoryRunStore.layer, apiLayer(k8s))))
+      }).pipe(Effect.provide(Layer.mergeAll(MemoryRunStore.layerWith({ readWindowBytes: smallWindow }), apiLayer(k8s))))
     }).pipe(Effect.scoped), 120_000)
 
   it.live("two launches for one agent at once: exactly one Job, the other ConcurrentRunBlocked naming the holder; the same task again follows that Job", () =>

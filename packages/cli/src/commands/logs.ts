@@ -114,12 +114,14 @@ export const logs = Command.make("logs", {
     if (input.follow) yield* print(transcriptEvents(store, runId, { from: cursor, recover: catalog.recover }), null)
     if (untimed) yield* Console.error("agentrun: this run's transcript has no stored times (stored by an older agentrun): those entries are shown, unstamped")
     if (input.stderr) {
-      const all = yield* store.readStderr(runId)
-      const lines = tail === null ? all : all.slice(Math.max(0, all.length - tail))
+      // With --tail only the last lines are kept (the log is counted a window at a time).
+      const { lines: count, tail: lines } = tail === null
+        ? yield* Effect.map(store.readStderr(runId), (all) => ({ lines: all.length, tail: all }))
+        : yield* store.readStderrTail(runId, { maxLines: tail })
       if (input.raw) {
         if (lines.length > 0) yield* Console.log(lines.join("\n"))
       } else {
-        yield* Console.log([`── stderr.log (${all.length === 0 ? "empty" : all.length === 1 ? "1 line" : `${all.length} lines`})`, ...lines.map((l) => `stderr    ${l}`)].join("\n"))
+        yield* Console.log([`── stderr.log (${count === 0 ? "empty" : count === 1 ? "1 line" : `${count} lines`})`, ...lines.map((l) => `stderr    ${l}`)].join("\n"))
       }
     }
     const record = yield* store.readRecord(runId)

@@ -16,6 +16,12 @@ import type { RunProgress } from "./Backend.ts"
 export const stderrTailLines = 40
 /** Longest stderr line kept in the tail, in characters. */
 export const stderrTailLineChars = 2000
+/**
+ * How much of a stored stderr line its tail entry needs, in UTF-8 bytes: a longer line cut there
+ * (at a character's start) still has more than {@link stderrTailLineChars} UTF-16 characters (one
+ * takes at most 3 bytes), so {@link pushTail} clips the cut line to the same text as the whole one.
+ */
+export const stderrTailLineBytes = 4 * stderrTailLineChars + 4
 
 /** Appends to a bounded tail. */
 export const pushTail = (tail: Array<string>, line: string): void => {

@@ -37,12 +37,12 @@ import * as NodeOs from "node:os"
 import { Backends } from "../backend/Backends.ts"
 import { type BackendShape, type CancelOptions, type CancelResult, RunNotRunning, RunOnAnotherHost } from "../backend/Backend.ts"
 import type { SupervisorIdentity } from "../backend/LocalRecord.ts"
-import { pushTail } from "../backend/RunSupervision.ts"
+import { pushTail, stderrTailLineBytes, stderrTailLines } from "../backend/RunSupervision.ts"
 import { makeRedactor } from "../domain/Redaction.ts"
 import { defaultWatchdogSettings, emptySummary, makeRunId, type RunId, type RunRecord, type RunSpec } from "../domain/Run.ts"
 import type { RunLiveness } from "../domain/RunLiveness.ts"
 import { ProcessControl } from "../procfs/ProcessControl.ts"
-import { RunStore, type RunStoreError } from "../store/RunStore.ts"
+import { eventsStart, RunStore, type RunStoreError } from "../store/RunStore.ts"
 import { cancelAnnotations } from "./CancelAnnotation.ts"
 import { jobFinished, leaseExpired, leaseNameFor, leaseRenewIntervalMs } from "./AgentLease.ts"
 import type { FollowSettings, LogSource } from "./KubernetesFollow.ts"
@@ -156,7 +156,10 @@ export const makeKubernetesBackend = (options: KubernetesBackendOptions = {}) =>
         return kubernetesHandle(run)
       })
 
-    /** A stored run as this process's to follow: its transcript so far folded, its supervisor this process. */
+    /**
+     * A stored run as this process's to follow: its transcript so far folded (window by window),
+     * its stderr tail and stored line counts taken, its supervisor this process.
+     */
     const adopt = (record: RunRecord, supervise = true) =>
       Effect.gen(function*() {
         const p = kubernetesPlacement(record)
@@ -183,12 +186,24 @@ export const makeKubernetesBackend = (options: KubernetesBackendOptions = {}) =>
           redactor,
           record: supervise ? withPlacement(record, { supervisor: supervisorOf(supervisor) }) : record
         })
-        const stored = yield* store.readEvents(run.runId)
-        const replayed = run.ingest.push(stored)
-        const stderr = yield* store.readStderr(run.runId)
-        for (const line of stderr) pushTail(run.stderrTail, line)
-        run.storedLines = { events: stored.length, stderr: stderr.length }
-        for (const p of [{ _tag: "Started" as const, runId: run.runId, pid: null }, ...replayed.progress]) yield* publish(run, p)
+        yield* publish(run, { _tag: "Started", runId: run.runId, pid: null })
+        // The stored transcript goes through the ingest a read window at a time, never whole: an
+        // attach to a long run (a transcript of a GiB) holds what following it live holds.
+        let events = 0
+        for (let at = eventsStart;;) {
+          const chunk = yield* store.readEventsSince(run.runId, at)
+          if (chunk.cursor === at) break
+          at = chunk.cursor
+          events += chunk.lines.length
+          for (const event of run.ingest.push(chunk.lines).progress) yield* publish(run, event)
+        }
+        // (A partly written last line, a supervisor killed mid-append, is neither replayed nor
+        // counted: the cursor is before it, so the log gives it again.)
+        // Of stderr.log only the bounded tail is kept, but its line count must be exact: the
+        // follow compares it with the log cursor's to skip the lines stored past the cursor.
+        const stderr = yield* store.readStderrTail(run.runId, { maxLines: stderrTailLines, maxLineBytes: stderrTailLineBytes })
+        for (const line of stderr.tail) pushTail(run.stderrTail, line)
+        run.storedLines = { events, stderr: stderr.lines }
         if (p.agentId !== null) {
           run.lease = { runId: run.runId, agentId: p.agentId, jobName: p.jobName, taskId: p.taskId, sessionId: null, supervisor: `${supervisor.hostname}:${supervisor.pid}` }
         }

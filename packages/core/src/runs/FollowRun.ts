@@ -59,32 +59,34 @@ export const followRun = (
     if (options.recover !== undefined) {
       yield* Effect.forkScoped(Effect.repeat(Queue.offer(wake, undefined), Schedule.spaced(options.recoverEvery ?? "1 second")))
     }
-    /** Everything stored after `cursor`, window by window (bounded memory per read). */
-    const drain = (cursor: EventCursor) =>
-      Effect.gen(function*() {
-        const out: Array<FollowItem> = []
-        for (let at = cursor;;) {
-          const chunk = yield* store.readEventsSince(runId, at)
-          if (chunk.cursor === at) return { out, cursor: at }
-          out.push({ _tag: "Lines", lines: chunk.lines, cursor: chunk.cursor })
-          at = chunk.cursor
-        }
-      })
-    type State = { readonly cursor: EventCursor; readonly first: boolean }
+    // One read window per page, so a long stored transcript streams in bounded memory (the
+    // consumer pulls the next window) instead of being gathered before its first line is given.
+    // `Wait`: until woken (the first time at once), then the record is read; `Drain`: the lines
+    // after `cursor`, a window at a time, then the record read before them decides: it is read
+    // before the lines, so the lines written before a final record are all stored.
+    type State =
+      | { readonly _tag: "Wait"; readonly cursor: EventCursor; readonly first: boolean }
+      | { readonly _tag: "Drain"; readonly cursor: EventCursor; readonly record: RunRecord }
+    type Page = readonly [ReadonlyArray<FollowItem>, Option.Option<State>]
+    const drained = (record: RunRecord, cursor: EventCursor): Page => {
+      if (isFinal(record)) return [[{ _tag: "Final", record }], Option.none()]
+      if (options.storedOnly === true) return [[], Option.none()]
+      return [[], Option.some({ _tag: "Wait", cursor, first: false })]
+    }
     return Stream.paginate<State, FollowItem, RunStoreError | RunNotFound | RunRecordDamaged>(
-      { cursor: options.from ?? eventsStart, first: true },
+      { _tag: "Wait", cursor: options.from ?? eventsStart, first: true },
       (state) =>
-        Effect.gen(function*() {
-          if (!state.first) yield* Queue.take(wake)
-          const read = yield* store.readRecord(runId)
-          const record = options.recover !== undefined && !isFinal(read) ? yield* options.recover(read) : read
-          // The record is read before the lines: lines written before a final record are all stored.
-          const { out, cursor } = options.finalOnly === true ? { out: [] as Array<FollowItem>, cursor: state.cursor } : yield* drain(state.cursor)
-          if (isFinal(record) || options.storedOnly === true) {
-            if (isFinal(record)) out.push({ _tag: "Final", record })
-            return [out, Option.none()] as const
+        Effect.gen(function*(): Effect.fn.Return<Page, RunStoreError | RunNotFound | RunRecordDamaged> {
+          if (state._tag === "Wait") {
+            if (!state.first) yield* Queue.take(wake)
+            const read = yield* store.readRecord(runId)
+            const record = options.recover !== undefined && !isFinal(read) ? yield* options.recover(read) : read
+            if (options.finalOnly === true) return drained(record, state.cursor)
+            return [[], Option.some({ _tag: "Drain", cursor: state.cursor, record })]
           }
-          return [out, Option.some({ cursor, first: false })] as const
+          const chunk = yield* store.readEventsSince(runId, state.cursor)
+          if (chunk.cursor === state.cursor) return drained(state.record, state.cursor)
+          return [[{ _tag: "Lines", lines: chunk.lines, cursor: chunk.cursor }], Option.some({ ...state, cursor: chunk.cursor })]
         })
     )
   }))

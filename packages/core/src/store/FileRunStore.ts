@@ -41,8 +41,11 @@ import {
   type RunStoreChange,
   RunStoreError,
   type RunStoreShape,
+  type StderrTail,
+  type StderrTailRequest,
   type StoredRun
 } from "./RunStoreModel.ts"
+import { utf8Head } from "./Utf8Head.ts"
 import { lazily } from "../domain/LazyCodec.ts"
 
 /** Options of the file store. */
@@ -282,6 +285,63 @@ export const makeFileRunStore = (runsDir: string, options: FileRunStoreOptions =
     const readEventsSince = (runId: RunId, cursor: EventCursor) =>
       Effect.map(readLinesSince(fileOf(runId, "events.jsonl"), cursor), (read) => ({ lines: read.lines, cursor: EventCursor.make(read.cursor) }))
 
+    /**
+     * A file's line count and last lines (see readStderrTail): one pass in windows of
+     * eventsReadWindowBytes that remembers only where the last `maxLines + 1` lines end (byte
+     * offsets), then a read of each tail line's head.
+     */
+    const readTailOf = (file: string, request: StderrTailRequest) =>
+      attempt("read", file, async (): Promise<StderrTail> => {
+        let handle: NodeFsP.FileHandle
+        try {
+          handle = await NodeFsP.open(file, "r")
+        } catch (cause) {
+          if (isMissing(cause)) return { lines: 0, tail: [] }
+          throw cause
+        }
+        try {
+          const size = (await handle.stat()).size
+          const keep = Math.max(0, Math.floor(request.maxLines))
+          const maxLineBytes = request.maxLineBytes ?? Infinity
+          // A ring of the offsets of the last keep + 1 newlines: the one before the tail's first
+          // line is where that line starts.
+          const ring: Array<number> = new Array(keep + 1)
+          let newlines = 0
+          let lastByte = 10
+          const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(size, eventsReadWindowBytes)))
+          for (let at = 0; at < size;) {
+            const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - at), at)
+            if (bytesRead === 0) break
+            const window = buffer.subarray(0, bytesRead)
+            for (let i = window.indexOf(10); i !== -1; i = window.indexOf(10, i + 1)) ring[newlines++ % ring.length] = at + i
+            lastByte = window[bytesRead - 1]!
+            at += bytesRead
+          }
+          // A last line without its newline ends at the end of the file (readStderr counts it too).
+          const ends: Array<number> = []
+          for (let k = Math.max(0, newlines - ring.length); k < newlines; k++) ends.push(ring[k % ring.length]!)
+          if (lastByte !== 10) ends.push(size)
+          const lines = newlines + (lastByte !== 10 ? 1 : 0)
+          const tail: Array<string> = []
+          // `ends` holds every line's end when it has no more than `keep` (then the first is the file's first line).
+          for (let j = Math.max(0, ends.length - keep); j < ends.length; j++) {
+            const start = j === 0 ? 0 : ends[j - 1]! + 1
+            const length = ends[j]! - start
+            if (length === 0) {
+              tail.push("")
+              continue
+            }
+            // One byte past the cut, so utf8Head sees whether it falls inside a character.
+            const head = Buffer.allocUnsafe(Math.min(length, maxLineBytes + 1))
+            const { bytesRead } = await handle.read(head, 0, head.length, start)
+            tail.push(utf8Head(head, 0, bytesRead, maxLineBytes))
+          }
+          return { lines, tail }
+        } finally {
+          await handle.close()
+        }
+      })
+
     const readEventTimesSince = (runId: RunId, cursor: EventTimesCursor) =>
       Effect.map(
         readLinesSince(fileOf(runId, eventTimesFile), cursor),
@@ -405,6 +465,7 @@ export const makeFileRunStore = (runsDir: string, options: FileRunStoreOptions =
       readEventsSince,
       readEventTimesSince,
       readStderr: (runId) => readLines("read", fileOf(runId, "stderr.log")),
+      readStderrTail: (runId, request) => readTailOf(fileOf(runId, "stderr.log"), request),
       writeArtifact,
       readArtifact: (runId, name) =>
         validArtifactName(name)

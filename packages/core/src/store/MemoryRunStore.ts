@@ -22,6 +22,7 @@ import {
   type AppendLog,
   CancelRequest,
   EventCursor,
+  eventsReadWindowBytes,
   EventTimesCursor,
   formatEventTime,
   parseEventTimes,
@@ -33,6 +34,7 @@ import {
   type RunStoreShape,
   type StoredRun
 } from "./RunStore.ts"
+import { utf8Head } from "./Utf8Head.ts"
 import { awaitCancelRequestVia } from "./AwaitCancelRequest.ts"
 import { lazily } from "../domain/LazyCodec.ts"
 
@@ -71,8 +73,30 @@ type Entry = {
 const injected = (operation: string, path: string, code: string) =>
   new RunStoreError({ message: `Run store: ${operation} ${path} failed (${code}).`, operation, path, code, retryable: false })
 
+/** Options of the memory store. */
+export interface MemoryRunStoreOptions {
+  /**
+   * How many bytes of events.jsonl one `readEventsSince` call reads at most (more only for a
+   * single longer line), as the file store's `eventsReadWindowBytes` (the default). A test makes
+   * it small to have a short transcript read in many windows.
+   */
+  readonly readWindowBytes?: number
+}
+
+/** The complete lines of `bytes` after byte offset `cursor`, at most about `window` bytes of them (see readEventsSince). */
+const linesSince = (bytes: Buffer, cursor: number, window: number): { readonly lines: ReadonlyArray<string>; readonly cursor: number } => {
+  const last = bytes.lastIndexOf(10)
+  if (last < cursor) return { lines: [], cursor }
+  // The last newline within the window; a window holding none ends with the one longer line.
+  const limit = cursor + window
+  let end = limit >= bytes.length ? last : bytes.lastIndexOf(10, limit - 1)
+  if (end < cursor) end = bytes.indexOf(10, limit)
+  return { lines: bytes.toString("utf8", cursor, end).split("\n"), cursor: end + 1 }
+}
+
 /** Builds a memory store and its control. */
-export const makeMemoryRunStore = Effect.gen(function*() {
+export const makeMemoryRunStoreWith = Effect.fnUntraced(function*(options: MemoryRunStoreOptions = {}) {
+  const window = Math.max(1, options.readWindowBytes ?? eventsReadWindowBytes)
   const runs = new Map<string, Entry>()
   const own = yield* PubSub.unbounded<RunStoreChange>()
   const faults: MemoryStoreFaults = {}
@@ -166,10 +190,8 @@ export const makeMemoryRunStore = Effect.gen(function*() {
       }),
     readEventsSince: (runId, cursor) =>
       Effect.sync(() => {
-        const bytes = runs.get(runId)?.events ?? Buffer.alloc(0)
-        const end = bytes.lastIndexOf(10)
-        if (end < cursor) return { lines: [], cursor }
-        return { lines: bytes.toString("utf8", cursor, end).split("\n"), cursor: EventCursor.make(end + 1) }
+        const read = linesSince(runs.get(runId)?.events ?? Buffer.alloc(0), cursor, window)
+        return { lines: read.lines, cursor: EventCursor.make(read.cursor) }
       }),
     readEventTimesSince: (runId, cursor) =>
       Effect.sync(() => {
@@ -179,6 +201,17 @@ export const makeMemoryRunStore = Effect.gen(function*() {
         return { times: parseEventTimes(bytes.toString("utf8", cursor, end).split("\n")), cursor: EventTimesCursor.make(end + 1) }
       }),
     readStderr: (runId) => Effect.sync(() => [...(runs.get(runId)?.stderr ?? [])]),
+    readStderrTail: (runId, request) =>
+      Effect.sync(() => {
+        const lines = runs.get(runId)?.stderr ?? []
+        const keep = Math.max(0, Math.floor(request.maxLines))
+        const max = request.maxLineBytes ?? Infinity
+        const tail = keep === 0 ? [] : lines.slice(-keep).map((line) => {
+          const bytes = Buffer.from(line, "utf8")
+          return bytes.length > max ? utf8Head(bytes, 0, bytes.length, max) : line
+        })
+        return { lines: lines.length, tail }
+      }),
     writeArtifact: (runId, name, content) =>
       Effect.andThen(
         fault("writeArtifact", runId, `${runDir(runId)}/${name}`),
@@ -220,14 +253,21 @@ export const makeMemoryRunStore = Effect.gen(function*() {
   return { store, control }
 })
 
+/** A memory store with the defaults (see {@link makeMemoryRunStoreWith}). */
+export const makeMemoryRunStore = makeMemoryRunStoreWith()
+
 /**
  * The memory store's test-side handle (faults, raw records, artifacts). `MemoryRunStore.layer`
  * provides it with the {@link RunStore} it controls.
  */
 export class MemoryRunStore extends Context.Service<MemoryRunStore, MemoryRunStoreControl>()("agentrun/testing/MemoryRunStore") {
+  /** A fresh memory store with `options`: the RunStore, and its control. */
+  static readonly layerWith = (options: MemoryRunStoreOptions): Layer.Layer<RunStore | MemoryRunStore> =>
+    Layer.effectContext(
+      Effect.map(makeMemoryRunStoreWith(options), ({ control, store }) =>
+        Context.make(RunStore, RunStore.of(store)).pipe(Context.add(MemoryRunStore, MemoryRunStore.of(control))))
+    )
+
   /** A fresh memory store: the RunStore, and its control. */
-  static readonly layer: Layer.Layer<RunStore | MemoryRunStore> = Layer.effectContext(
-    Effect.map(makeMemoryRunStore, ({ control, store }) =>
-      Context.make(RunStore, RunStore.of(store)).pipe(Context.add(MemoryRunStore, MemoryRunStore.of(control))))
-  )
+  static readonly layer: Layer.Layer<RunStore | MemoryRunStore> = MemoryRunStore.layerWith({})
 }

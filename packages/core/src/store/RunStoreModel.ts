@@ -142,6 +142,25 @@ export interface AppendLog {
 /** How much of events.jsonl one {@link RunStoreShape.readEventsSince} call reads, in bytes. */
 export const eventsReadWindowBytes = 8 * 1024 * 1024
 
+/** What {@link RunStoreShape.readStderrTail} asks for: counts in lines, lengths in UTF-8 bytes. */
+export interface StderrTailRequest {
+  /** How many of the last lines to return (0: only count them). */
+  readonly maxLines: number
+  /**
+   * The most bytes of one returned line: a longer line is cut to its first `maxLineBytes` bytes,
+   * backed off to a whole UTF-8 character. Default: whole lines.
+   */
+  readonly maxLineBytes?: number
+}
+
+/** What {@link RunStoreShape.readStderrTail} returns. */
+export interface StderrTail {
+  /** How many lines `stderr.log` holds, as {@link RunStoreShape.readStderr} would return (a last line without its newline counts). */
+  readonly lines: number
+  /** The last `maxLines` of them (fewer when it holds fewer), in order, each cut to `maxLineBytes`. */
+  readonly tail: ReadonlyArray<string>
+}
+
 /** The store's operations. All effects have no requirements; `open*` and `watchChanges` need a Scope. */
 export interface RunStoreShape {
   /** Writes the record atomically (durably once final), creating the run folder if needed. */
@@ -174,8 +193,15 @@ export interface RunStoreShape {
     runId: RunId,
     cursor: EventTimesCursor
   ) => Effect.Effect<{ readonly times: ReadonlyArray<EventTime>; readonly cursor: EventTimesCursor }, RunStoreError>
-  /** The run's stored stderr lines (redacted), in order. */
+  /** The run's stored stderr lines (redacted), in order. Reads the whole log: see {@link readStderrTail} for bounded memory. */
   readonly readStderr: (runId: RunId) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
+  /**
+   * How many lines the run's `stderr.log` holds, and its last `request.maxLines` lines (none for
+   * a run with no stderr). The log is read in windows of about {@link eventsReadWindowBytes} and
+   * only the tail's lines are kept, so a long log is counted in bounded memory (with
+   * `maxLineBytes`, whatever its lines' lengths).
+   */
+  readonly readStderrTail: (runId: RunId, request: StderrTailRequest) => Effect.Effect<StderrTail, RunStoreError>
   /** Writes an evidence file (a hang dump) into the run's folder, atomically; returns where it went. */
   readonly writeArtifact: (runId: RunId, name: string, content: string) => Effect.Effect<string, RunStoreError>
   /** An artifact's content, if the run has it. */

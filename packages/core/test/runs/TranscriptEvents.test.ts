@@ -132,6 +132,25 @@ describe("transcriptEvents", () => {
       assert.deepStrictEqual(events.map((e) => e.storedAt), [null])
     }).pipe(Effect.provide(MemoryRunStore.layer)))
 
+  it.effect("followRun gives a stored transcript a read window at a time (local attach, logs): its first lines before the rest is read, every line once", () =>
+    Effect.gen(function*() {
+      const store = yield* RunStore
+      yield* store.writeRecord(finalRecord)
+      yield* Effect.scoped(Effect.flatMap(store.openEvents(id), (log) => log.append(toolUse)))
+      const reads: Array<number> = []
+      const counting = { ...store, readEventsSince: (runId: RunId, cursor: Parameters<typeof store.readEventsSince>[1]) => {
+        reads.push(cursor)
+        return store.readEventsSince(runId, cursor)
+      } }
+      const first = yield* Stream.runCollect(followRun(counting, id).pipe(Stream.take(1)))
+      assert.strictEqual(first[0]?._tag, "Lines")
+      assert.deepStrictEqual(reads, [0], "one window read for the first lines")
+      const items = yield* Stream.runCollect(followRun(store, id))
+      assert.isAbove(items.length, 4)
+      assert.deepStrictEqual(items.flatMap((i) => i._tag === "Lines" ? i.lines : []), toolUse)
+      assert.deepStrictEqual(items.map((i) => i._tag).slice(-2), ["Lines", "Final"])
+    }).pipe(Effect.provide(MemoryRunStore.layerWith({ readWindowBytes: 300 }))))
+
   it.effect("followRun finalOnly (wait, cancel --wait): no transcript, only the final record once it is written", () =>
     Effect.gen(function*() {
       const store = yield* RunStore

@@ -10,7 +10,7 @@ import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { RunId, RunRecord } from "../../src/domain/Run.ts"
-import { eventsStart, eventTimesStart, isDamaged, RunStore } from "../../src/store/RunStore.ts"
+import { type EventCursor, eventsReadWindowBytes, eventsStart, eventTimesStart, isDamaged, RunStore, type RunStoreShape } from "../../src/store/RunStore.ts"
 
 /** One store layer under test, and how to put raw bytes where the store keeps a record. */
 export interface StoreUnderTest<R = never> {
@@ -48,6 +48,18 @@ const v1 = (runId: string) =>
 const a = "20261202-100000-000-aaaaaa" as RunId
 const b = "20261202-100100-000-bbbbbb" as RunId
 const c = "20261202-100200-000-cccccc" as RunId
+
+/** Every readEventsSince window of a run's transcript from its start, until the cursor stops. */
+export const readAllSince = (store: RunStoreShape, runId: RunId) =>
+  Effect.gen(function*() {
+    const chunks: Array<{ readonly lines: ReadonlyArray<string>; readonly cursor: EventCursor }> = []
+    for (let at = eventsStart;;) {
+      const chunk = yield* store.readEventsSince(runId, at)
+      if (chunk.cursor === at) return chunks
+      chunks.push(chunk)
+      at = chunk.cursor
+    }
+  })
 
 export const runStoreConformance = <R>(under: StoreUnderTest<R>) =>
   describe(`RunStore conformance: ${under.name}`, () => {
@@ -113,6 +125,37 @@ export const runStoreConformance = <R>(under: StoreUnderTest<R>) =>
         })
       ))
 
+    it.live("a transcript of several read windows is read a window at a time: each call at most a window (a longer line starts a grown one), every line once, in order", () =>
+      withStore(() =>
+        Effect.gen(function*() {
+          const store = yield* RunStore
+          yield* store.writeRecord(sampleRecord(a))
+          // About 2.5 windows of 1 KiB lines, then one line longer than a window, then a short one.
+          const line = (i: number) => JSON.stringify({ n: i, pad: "x".repeat(1000) })
+          const count = Math.ceil((2.5 * eventsReadWindowBytes) / line(0).length)
+          const long = JSON.stringify({ long: "y".repeat(eventsReadWindowBytes + 10) })
+          yield* Effect.scoped(Effect.gen(function*() {
+            const log = yield* store.openEvents(a)
+            for (let i = 0; i < count; i += 1000) yield* log.append(Array.from({ length: Math.min(1000, count - i) }, (_, k) => line(i + k)))
+            yield* log.append([long, "{\"end\":1}"])
+          }))
+          const chunks = yield* readAllSince(store, a)
+          const lines = chunks.flatMap((c) => c.lines)
+          // (Compared without the long line's text in a failure's message.)
+          assert.strictEqual(lines.length, count + 2)
+          for (let i = 0; i < count; i += 997) assert.strictEqual(lines[i], line(i))
+          assert.isTrue(lines[count] === long, "the long line whole, after the others")
+          assert.strictEqual(lines[count + 1], "{\"end\":1}")
+          assert.isAtLeast(chunks.length, 4)
+          for (const [i, c] of chunks.entries()) {
+            const bytes = c.lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0)
+            // A window with no newline grows (the file store doubles it): the long line starts its read.
+            if (c.lines.includes(long)) assert.isTrue(c.lines[0] === long && bytes <= 2 * eventsReadWindowBytes, `read ${i}: ${bytes} bytes from the long line`)
+            else assert.isAtMost(bytes, eventsReadWindowBytes, `read ${i}`)
+          }
+        })
+      ))
+
     it.live("event times: each append records where its lines end and when it was stored, read on from a cursor", () =>
       withStore(() =>
         Effect.gen(function*() {
@@ -144,6 +187,49 @@ export const runStoreConformance = <R>(under: StoreUnderTest<R>) =>
           assert.deepStrictEqual(yield* store.readArtifact(a, "nope.txt"), Option.none())
           yield* Effect.scoped(Effect.flatMap(store.openStderr(a), (log) => log.append(["warn 1", "warn 2"])))
           assert.deepStrictEqual(yield* store.readStderr(a), ["warn 1", "warn 2"])
+        })
+      ))
+
+    it.live("stderr's tail: the line count readStderr has and its last lines, cut to whole characters within maxLineBytes", () =>
+      withStore(() =>
+        Effect.gen(function*() {
+          const store = yield* RunStore
+          yield* store.writeRecord(sampleRecord(a))
+          assert.deepStrictEqual(yield* store.readStderrTail(a, { maxLines: 40 }), { lines: 0, tail: [] })
+          const warnings = Array.from({ length: 50 }, (_, i) => `warn ${i}`)
+          yield* Effect.scoped(Effect.gen(function*() {
+            const log = yield* store.openStderr(a)
+            yield* log.append(warnings)
+            yield* log.append(["", "é".repeat(10)])
+            // A last line without its newline (a write cut short) counts, as readStderr has it.
+            yield* log.appendBytes(Buffer.from("cut\nshort", "utf8"))
+          }))
+          const all = yield* store.readStderr(a)
+          assert.strictEqual(all.length, 54)
+          const tail = yield* store.readStderrTail(a, { maxLines: 40 })
+          assert.deepStrictEqual(tail, { lines: all.length, tail: all.slice(-40) })
+          assert.deepStrictEqual(yield* store.readStderrTail(a, { maxLines: 0 }), { lines: 54, tail: [] })
+          assert.deepStrictEqual(yield* store.readStderrTail(a, { maxLines: 100 }), { lines: 54, tail: all })
+          // 5 bytes end inside the third "é" (2 bytes each): the cut keeps two whole ones.
+          assert.deepStrictEqual(yield* store.readStderrTail(a, { maxLines: 4, maxLineBytes: 5 }), { lines: 54, tail: ["", "éé", "cut", "short"] })
+          assert.deepStrictEqual((yield* store.readStderrTail(a, { maxLines: 3, maxLineBytes: 4 })).tail, ["éé", "cut", "shor"])
+        })
+      ))
+
+    it.live("stderr's tail of a log of several read windows: every line counted, only the tail's kept", () =>
+      withStore(() =>
+        Effect.gen(function*() {
+          const store = yield* RunStore
+          yield* store.writeRecord(sampleRecord(a))
+          const line = (i: number) => `${i} ${"e".repeat(2000)}`
+          const count = Math.ceil((2.5 * eventsReadWindowBytes) / line(0).length)
+          yield* Effect.scoped(Effect.gen(function*() {
+            const log = yield* store.openStderr(a)
+            for (let i = 0; i < count; i += 1000) yield* log.append(Array.from({ length: Math.min(1000, count - i) }, (_, k) => line(i + k)))
+          }))
+          const tail = yield* store.readStderrTail(a, { maxLines: 3, maxLineBytes: 10 })
+          assert.deepStrictEqual(tail, { lines: count, tail: [count - 3, count - 2, count - 1].map((i) => line(i).slice(0, 10)) })
+          assert.strictEqual((yield* store.readStderr(a)).length, count)
         })
       ))
 
