@@ -100,12 +100,12 @@ const defaultHeapFlags = ["--semi-space-growth-factor=2", "--heap-growing-percen
  * Whether this start follows a Pod's log: `attach` (Kubernetes runs only) or a `run` given
  * `--backend k8s` on its command line. Such a start gets {@link followingHeapFlags} before the
  * bundle runs, not at the run's `Started` as a local run does: loading the bundle and client-node
- * and building the backend's layers doubled the young generation's semi-spaces until they held
- * 16 MB, which V8 does not give back (measured with the k8s-rss bench's fake cluster: 1 GiB
+ * and building the backend's layers grew the young generation (V8's new space) from 1 to 16 MiB,
+ * which V8 does not give back; tuned here it stays at 2 MiB (measured with the k8s-rss bench's fake cluster: 1 GiB
  * followed, 154.9 MB peak RSS tuned where the CLI starts the run, before client-node loads; 137.9
  * MB tuned here; 179.8 MB tuned at the run's `Started`).
  * The price, Node's code cache for the built-ins the bundle then loads (V8 checks the flags), is
- * about 10 ms, beside client-node's 200. A k8s run whose backend comes from the config file or a
+ * about 10 ms (measured for --no-flush-bytecode, below), beside client-node's 200. A k8s run whose backend comes from the config file or a
  * stored request (rerun, `run -d`'s supervisor) is tuned later, before client-node loads.
  */
 const followsAPod = (command) => {

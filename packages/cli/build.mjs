@@ -85,10 +85,10 @@ const shareBuiltinNamespaces = (code) => {
  * compiling it took about 160 ms of every start, Kubernetes or not. Required from node_modules, as
  * it was until now, it cost RSS: the package's main entry re-exports every generated API class and
  * model (25 MB of JavaScript in 1,000 files, their source text kept in the heap), and a bare
- * Node 22 that imported it went from 67 to about 150 MB of RSS. The chunk is built from
+ * Node 22 that imported it went from 67 to 151–158 MiB of RSS. The chunk is built from
  * packages/core/src/k8s/ClientNode.ts, the one module that imports client-node's values, by name,
- * so esbuild keeps only what those names reach (with client-node's own dependencies): 2.1 MB,
- * minified; its import takes the same bare node to about 97 MB.
+ * so esbuild keeps only what those names reach (with client-node's own dependencies): 3.0 MB,
+ * minified; its import takes the same bare node to 92 MiB.
  *
  * The CLI's Kubernetes code reaches ClientNode.ts only through a dynamic `import()` of
  * `@agentrun/core/kubernetes` (esbuild turns the modules behind it into lazily initialised ones);

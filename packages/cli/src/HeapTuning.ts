@@ -60,10 +60,10 @@ export const tuneHeapForFollowing: Effect.Effect<void> = Effect.sync(() => {
 
 /**
  * {@link tuneHeapForFollowing}, for a run that will follow a Pod: called before the Kubernetes
- * chunk (client-node) is loaded and the backend's layers are built, whose allocations doubled the
- * young generation's semi-spaces until they held 16 MB, which V8 does not give back. A start the
+ * chunk (client-node) is loaded and the backend's layers are built, whose allocations grew the
+ * young generation (V8's new space) from 8 to 16 MiB, which V8 does not give back. A start the
  * launcher (agentrun.cjs) can tell follows a Pod, `run --backend k8s` or `attach`, is tuned
- * before the bundle runs, earlier still (the CLI's own start-up grows them to 8 MB); this is for
+ * before the bundle runs, earlier still (the CLI's own start-up grows it from 1 to 8 MiB); this is for
  * the others: a k8s backend from the config file or a stored request (rerun, `run -d`'s
  * supervisor). Measured with the k8s-rss bench's fake cluster, 1 GiB followed, same hour: 154.9 MB
  * peak RSS tuned here, 137.9 MB tuned by the launcher, 179.8 MB tuned only at `Started`.

@@ -3,11 +3,11 @@
  * any (the others import its types only, `import type`, which no bundle or runtime sees).
  *
  * Why one module: the package's main entry re-exports every generated API class and model (25 MB
- * of JavaScript, 1,000 files); importing it in a bare Node 22 took RSS from 67 to about 150 MB and
- * left 37 MB of heap in use. Named exports let a bundler keep only what is reachable from these
+ * of JavaScript, 1,000 files); importing it in a bare Node 22 took RSS from 67 to 151–158 MiB and
+ * left 37 MiB of heap in use. Named exports let a bundler keep only what is reachable from these
  * names: the CLI's build (packages/cli/build.mjs) bundles this module, client-node and its
- * dependencies into a chunk of its own, loaded on the first Kubernetes operation (2.1 MB; its
- * import took RSS from 67 to 97 MB, 12 MB of heap), and the VS Code extension's bundle keeps the
+ * dependencies into a chunk of its own, loaded on the first Kubernetes operation (3.0 MB; its
+ * import took RSS from 67 to 92 MiB, 12.6 MiB of heap), and the VS Code extension's bundle keeps the
  * same subset. Every model class stays (ObjectSerializer's type map names them all); of the API
  * classes, only the five below.
  *
