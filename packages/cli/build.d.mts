@@ -4,4 +4,7 @@ import type { BuildOptions } from "esbuild"
 export declare const entry: string
 export declare const outfile: string
 export declare const buildOptions: BuildOptions & { readonly write: false }
+export declare const kubernetesChunkEntry: string
+export declare const kubernetesChunkOutfile: string
+export declare const kubernetesChunkOptions: BuildOptions & { readonly write: false }
 export declare const build: () => Promise<void>

@@ -83,13 +83,61 @@ const shareBuiltinNamespaces = (code) => {
 }
 
 /**
- * Packages the bundle requires from node_modules instead of holding them. @kubernetes/client-node
- * is 17 MB bundled: compiling it took about 160 ms of every start, Kubernetes or not. The CLI's
- * Kubernetes code reaches it only through a dynamic `import()` (esbuild turns the module into a
- * lazily initialised one), so it is required on the first Kubernetes operation only; the
- * StartupModules test checks that a plain start loads none of it.
+ * `@kubernetes/client-node` goes into a chunk of its own, `dist/kubernetes-client.cjs`, which the
+ * bundle requires on the first Kubernetes operation only. Bundled into agentrun.cjs it was 17 MB:
+ * compiling it took about 160 ms of every start, Kubernetes or not. Required from node_modules, as
+ * it was until now, it cost RSS: the package's main entry re-exports every generated API class and
+ * model (25 MB of JavaScript in 1,000 files, their source text kept in the heap), and a bare
+ * Node 22 that imported it went from 67 to 151–158 MiB of RSS. The chunk is built from
+ * packages/core/src/k8s/ClientNode.ts, the one module that imports client-node's values, by name,
+ * so esbuild keeps only what those names reach (with client-node's own dependencies): 3.0 MB,
+ * minified; its import takes the same bare node to 92 MiB.
+ *
+ * The CLI's Kubernetes code reaches ClientNode.ts only through a dynamic `import()` of
+ * `@agentrun/core/kubernetes` (esbuild turns the modules behind it into lazily initialised ones);
+ * the StartupModules and KubernetesLazy tests check that a plain start loads none of it.
  */
-const externalPackages = ["@kubernetes/client-node"]
+export const kubernetesChunkEntry = fileURLToPath(new URL("../core/src/k8s/ClientNode.ts", import.meta.url))
+export const kubernetesChunkOutfile = fileURLToPath(new URL("./dist/kubernetes-client.cjs", import.meta.url))
+
+/** How the bundle names the chunk: `require()` relative to the bundle (the launcher gives it a require made for dist/agentrun.cjs). */
+const kubernetesChunkRequest = "./kubernetes-client.cjs"
+
+/**
+ * Points ClientNode.ts at the chunk, and fails the build when any other module imports a value of
+ * client-node (`import type` is erased before resolution): that import would load the whole
+ * package from node_modules next to the chunk, with classes of its own (an `instanceof
+ * ApiException` across the two would be false).
+ */
+const kubernetesChunk = {
+  name: "kubernetes-client-chunk",
+  setup(build) {
+    build.onResolve({ filter: /(^|[\\/])ClientNode\.ts$/ }, (args) =>
+      args.resolveDir.replaceAll("\\", "/").endsWith("packages/core/src/k8s") ? { path: kubernetesChunkRequest, external: true } : undefined
+    )
+    build.onResolve({ filter: /^@kubernetes\/client-node(\/|$)/ }, (args) => ({
+      errors: [{ text: `${args.importer} imports a value of ${args.path}: import it from packages/core/src/k8s/ClientNode.ts (see kubernetesChunk in build.mjs)` }]
+    }))
+  }
+}
+
+/**
+ * esbuild's options for the chunk: client-node and its dependencies (undici, js-yaml, ws...),
+ * minified as the bundle is (identifiers kept: stack traces keep their names).
+ */
+export const kubernetesChunkOptions = {
+  write: false,
+  entryPoints: [kubernetesChunkEntry],
+  outfile: kubernetesChunkOutfile,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node22",
+  sourcemap: "linked",
+  logLevel: "warning",
+  minifyWhitespace: true,
+  minifySyntax: true
+}
 
 /** esbuild's options for the bundle (also used by test/Bundle.test.ts, to inspect what goes in). */
 export const buildOptions = {
@@ -104,17 +152,18 @@ export const buildOptions = {
   logLevel: "warning",
   minifyWhitespace: true,
   minifySyntax: true,
-  external: externalPackages,
-  plugins: [lazyGraphemeSegmenter]
+  plugins: [lazyGraphemeSegmenter, kubernetesChunk]
 }
 
 /**
- * Bundles src/bin.ts and everything it imports (node built-ins and {@link externalPackages} stay external). Each output file
- * is written to a temporary name and renamed, so a concurrent agentrun never loads half a bundle.
+ * Bundles src/bin.ts and everything it imports (node built-ins stay external), and the Kubernetes
+ * chunk. Each output file is written to a temporary name and renamed, so a concurrent agentrun
+ * never loads half a bundle; the chunk first, so a bundle the launcher finds up to date never
+ * names an older chunk.
  */
 export const build = async () => {
-  const result = await esbuild.build(buildOptions)
-  for (const file of result.outputFiles) {
+  const [chunk, main] = await Promise.all([esbuild.build(kubernetesChunkOptions), esbuild.build(buildOptions)])
+  for (const file of [...chunk.outputFiles, ...main.outputFiles]) {
     mkdirSync(dirname(file.path), { recursive: true })
     const temp = `${file.path}.${process.pid}.tmp`
     writeFileSync(temp, file.path === outfile ? shareBuiltinNamespaces(file.text) : file.contents)

@@ -1,6 +1,7 @@
 /**
  * @agentrun/core/kubernetes: the parts of the Kubernetes backend that load
- * `@kubernetes/client-node` (about 200 ms and 17 MB of code). Kept out of the main entry so a
+ * `@kubernetes/client-node` (about 200 ms and 17 MB of code bundled whole; the CLI's chunk of what
+ * k8s/ClientNode.ts names is 3.0 MB). Kept out of the main entry so a
  * process that never talks to a cluster never loads it: the CLI imports this entry dynamically,
  * on its first Kubernetes operation. The pure parts and the API's contract are in the main entry.
  *

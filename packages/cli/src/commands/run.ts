@@ -16,6 +16,7 @@ import { ClaudeArgs } from "../ClaudeArgs.ts"
 import { receiveDetachedRun, reportLaunched, startDetached } from "../DetachedSupervisor.ts"
 import { positiveDurationMs } from "../DurationFlag.ts"
 import { usageError } from "../ExitCode.ts"
+import { tuneHeapBeforeKubernetes } from "../HeapTuning.ts"
 import { type BackendChoice, clusterFailure, kubernetesFlags, kubernetesRequestOf, loadCluster, requestFlagValues, resolveBackend } from "../KubernetesFlags.ts"
 import { superviseRun } from "../RunExecution.ts"
 import type { RunRequest } from "../RunRequest.ts"
@@ -192,6 +193,8 @@ const executeOnCluster = (request: RunRequest, choice: KubernetesChoice, options
   Effect.gen(function*() {
     if (options.retries < 0) return yield* usage(`--retries must be 0 or more, not ${options.retries}`)
     const spec = yield* specOf(request, { localCwd: false })
+    // This process follows the run (a -d parent only hands it over; a dry run follows nothing).
+    if (!choice.dryRun && !options.detach) yield* tuneHeapBeforeKubernetes
     const cluster = yield* loadCluster
     if (choice.dryRun) return yield* Console.log((yield* cluster.dryRunYaml(spec, choice.target, choice.draft)).trimEnd())
     if (options.detach) return yield* startDetached(request, { json: options.json, retries: options.retries })
@@ -221,6 +224,7 @@ const superviseDetached = Effect.gen(function*() {
   const store = yield* RunStore
   const onLaunched = reportLaunched(detached, store.runDir)
   if (choice === null) return yield* superviseRun(spec, detached.request, { ...detached.options, onLaunched })
+  yield* tuneHeapBeforeKubernetes
   const launcher = yield* (yield* loadCluster).clusterLauncher(choice.target, choice.draft)
   yield* superviseRun(spec, detached.request, { ...detached.options, onLaunched, launch: launcher.launch })
 }).pipe(Effect.scoped, Effect.catchTags({ RunUsageError: usageError, ConfigError: usageError, KubernetesUnreachable: clusterFailure }))

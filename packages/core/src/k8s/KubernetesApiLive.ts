@@ -11,7 +11,7 @@
  *
  * @module
  */
-import * as k8s from "@kubernetes/client-node"
+import type * as k8s from "@kubernetes/client-node"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -31,6 +31,7 @@ import {
   type WatchEvent,
   type WatchOptions
 } from "./KubernetesApi.ts"
+import { AuthorizationV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, Observable, PatchStrategy, VersionApi } from "./ClientNode.ts"
 import { answerError, bodyLines, openGet, urlOf } from "./KubernetesHttp.ts"
 import { fromClientFailure, type Operation, timedOut } from "./KubernetesStatus.ts"
 import { watchStream } from "./KubernetesWatch.ts"
@@ -78,7 +79,7 @@ interface Loaded {
 
 const load = (target: ClusterTarget): Effect.Effect<Loaded, KubernetesUnreachable> =>
   Effect.gen(function*() {
-    const kc = new k8s.KubeConfig()
+    const kc = new KubeConfig()
     yield* Effect.try({
       try: () => (target.kubeconfigPath === null ? kc.loadFromDefault() : kc.loadFromFile(target.kubeconfigPath)),
       // Only the first line: a YAML error goes on with a snippet of the file, which can hold a token.
@@ -111,9 +112,9 @@ const signalOptions = (signal: AbortSignal): k8s.ConfigurationOptions => ({
   middleware: [{
     pre: (context) => {
       context.setSignal(signal)
-      return new k8s.Observable(Promise.resolve(context))
+      return new Observable(Promise.resolve(context))
     },
-    post: (response) => new k8s.Observable(Promise.resolve(response))
+    post: (response) => new Observable(Promise.resolve(response))
   }],
   middlewareMergeStrategy: "append"
 })
@@ -123,9 +124,9 @@ const withContentType = (options: k8s.ConfigurationOptions, contentType: string)
   middleware: [...(options.middleware ?? []), {
     pre: (context) => {
       context.setHeaderParam("Content-Type", contentType)
-      return new k8s.Observable(Promise.resolve(context))
+      return new Observable(Promise.resolve(context))
     },
-    post: (response) => new k8s.Observable(Promise.resolve(response))
+    post: (response) => new Observable(Promise.resolve(response))
   }]
 })
 
@@ -148,11 +149,11 @@ export const make = (target: ClusterTarget, options: LiveOptions = {}): Effect.E
     const { kc, server, context, namespace } = yield* load(target)
     const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs
     const reconnect = options.watchReconnect ?? defaultWatchReconnect
-    const coreApi = kc.makeApiClient(k8s.CoreV1Api)
-    const batchApi = kc.makeApiClient(k8s.BatchV1Api)
-    const coordinationApi = kc.makeApiClient(k8s.CoordinationV1Api)
-    const authorizationApi = kc.makeApiClient(k8s.AuthorizationV1Api)
-    const versionApi = kc.makeApiClient(k8s.VersionApi)
+    const coreApi = kc.makeApiClient(CoreV1Api)
+    const batchApi = kc.makeApiClient(BatchV1Api)
+    const coordinationApi = kc.makeApiClient(CoordinationV1Api)
+    const authorizationApi = kc.makeApiClient(AuthorizationV1Api)
+    const versionApi = kc.makeApiClient(VersionApi)
     const ns = (n: string | null) => n ?? namespace
 
     const call = <A>(operation: Operation, f: (options: k8s.ConfigurationOptions) => Promise<A>): Effect.Effect<A, KubernetesApiError> =>
@@ -223,7 +224,7 @@ export const make = (target: ClusterTarget, options: LiveOptions = {}): Effect.E
       setSecretOwner: (n, name, owner) =>
         call(op("patch", "secrets", "", ns(n), name), (o) =>
           // A strategic merge patch: ownerReferences merge by uid, so owners already there stay.
-          coreApi.patchNamespacedSecret({ name, namespace: ns(n), body: { metadata: { ownerReferences: [owner] } } }, withContentType(o, k8s.PatchStrategy.StrategicMergePatch))
+          coreApi.patchNamespacedSecret({ name, namespace: ns(n), body: { metadata: { ownerReferences: [owner] } } }, withContentType(o, PatchStrategy.StrategicMergePatch))
         ).pipe(Effect.asVoid),
       deleteSecret: (n, name) => call(op("delete", "secrets", "", ns(n), name), (o) => coreApi.deleteNamespacedSecret({ name, namespace: ns(n) }, o)).pipe(Effect.asVoid),
 
@@ -234,7 +235,7 @@ export const make = (target: ClusterTarget, options: LiveOptions = {}): Effect.E
       annotateJob: (n, name, annotations) =>
         call(op("patch", "jobs", "batch", ns(n), name), (o) =>
           // A merge patch: the annotations given are set, the others stay (no resourceVersion: no precondition).
-          batchApi.patchNamespacedJob({ name, namespace: ns(n), body: { metadata: { annotations } } }, withContentType(o, k8s.PatchStrategy.MergePatch))
+          batchApi.patchNamespacedJob({ name, namespace: ns(n), body: { metadata: { annotations } } }, withContentType(o, PatchStrategy.MergePatch))
         ),
       deleteJob: (n, name, propagationPolicy) =>
         call(op("delete", "jobs", "batch", ns(n), name), (o) => batchApi.deleteNamespacedJob({ name, namespace: ns(n), propagationPolicy }, o)).pipe(Effect.asVoid),

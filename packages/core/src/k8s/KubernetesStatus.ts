@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { ApiException } from "@kubernetes/client-node"
+import { ApiException } from "./ClientNode.ts"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import {

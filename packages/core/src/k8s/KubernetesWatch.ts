@@ -19,7 +19,7 @@
  * @module
  */
 import type { KubeConfig } from "@kubernetes/client-node"
-import { ObjectSerializer } from "@kubernetes/client-node/dist/serializer.js"
+import { ObjectSerializer } from "./ClientNode.ts"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dumpYaml } from "@kubernetes/client-node"
+import { dumpYaml } from "./ClientNode.ts"
 import type { RunManifests } from "./JobManifest.ts"
 
 /**
