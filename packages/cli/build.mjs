@@ -121,14 +121,9 @@ const kubernetesChunk = {
   }
 }
 
-/**
- * esbuild's options for the chunk: client-node and its dependencies (undici, js-yaml, ws...),
- * minified as the bundle is (identifiers kept: stack traces keep their names).
- */
-export const kubernetesChunkOptions = {
+/** What the bundle and the Kubernetes chunk are built with: one CommonJS file each, for Node 22, minified (whitespace and syntax). */
+const commonOptions = {
   write: false,
-  entryPoints: [kubernetesChunkEntry],
-  outfile: kubernetesChunkOutfile,
   bundle: true,
   platform: "node",
   format: "cjs",
@@ -139,19 +134,21 @@ export const kubernetesChunkOptions = {
   minifySyntax: true
 }
 
+/**
+ * esbuild's options for the chunk: client-node and its dependencies (undici, js-yaml, ws...),
+ * minified as the bundle is (identifiers kept: stack traces keep their names).
+ */
+export const kubernetesChunkOptions = {
+  ...commonOptions,
+  entryPoints: [kubernetesChunkEntry],
+  outfile: kubernetesChunkOutfile
+}
+
 /** esbuild's options for the bundle (also used by test/Bundle.test.ts, to inspect what goes in). */
 export const buildOptions = {
-  write: false,
+  ...commonOptions,
   entryPoints: [entry],
   outfile,
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node22",
-  sourcemap: "linked",
-  logLevel: "warning",
-  minifyWhitespace: true,
-  minifySyntax: true,
   plugins: [lazyGraphemeSegmenter, kubernetesChunk]
 }
 
