@@ -322,9 +322,11 @@ const cases: ReadonlyArray<Case> = [
       })
       let stderr = ""
       cli.stderr!.on("data", (d: Buffer) => (stderr += d.toString()))
-      // The row shows while the CLI's run is still live: the view follows the store, no refresh.
+      // Listened for at once: a run that ends before its row is seen has emitted "exit" already.
+      const exited = new Promise<number | null>((ok) => cli.on("exit", (code) => ok(code)))
+      // The row shows with no refresh: the view follows the store.
       await runRow(page, "[e2e-cli]").waitFor({ timeout: 20_000 })
-      const status = await new Promise<number | null>((ok) => cli.on("exit", (code) => ok(code)))
+      const status = await exited
       if (status !== 0) throw new Error(`agentrun run exited ${status}: ${stderr}`)
       await runsPane(page).locator(".monaco-list-row", { hasText: "[e2e-cli]" }).filter({ hasText: "Succeeded" }).first().waitFor({ timeout: 20_000 })
       await shot(page, "runs-view")
@@ -333,6 +335,9 @@ const cases: ReadonlyArray<Case> = [
 ]
 
 let cliEnv: Record<string, string> = {}
+
+/** The longest a case may take (its own waits add up to under 3 minutes). */
+const caseTimeoutMs = 240_000
 
 const main = async () => {
   const router = await startRouter()
@@ -355,14 +360,21 @@ const main = async () => {
     await page.waitForSelector(".statusbar", { timeout: 60_000 })
     for (const c of cases) {
       const t0 = Date.now()
+      let timer: ReturnType<typeof setTimeout> | undefined
       try {
-        await c.run(page)
+        // A case that never settles fails here instead of holding CI until its own time limit.
+        await Promise.race([
+          c.run(page),
+          new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`no result after ${caseTimeoutMs / 1000} s`)), caseTimeoutMs)))
+        ])
         passed++
         console.log(`PASS ${c.name} (${Date.now() - t0} ms)`)
       } catch (e) {
         failed++
         console.log(`FAIL ${c.name}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`)
         await shot(page, `failed-${passed + failed}`)
+      } finally {
+        clearTimeout(timer)
       }
     }
   } finally {
