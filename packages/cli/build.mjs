@@ -13,7 +13,7 @@
  */
 import * as esbuild from "esbuild"
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
-import { dirname } from "node:path"
+import { dirname, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const entry = fileURLToPath(new URL("./src/bin.ts", import.meta.url))
@@ -144,26 +144,196 @@ export const kubernetesChunkOptions = {
   outfile: kubernetesChunkOutfile
 }
 
-/** esbuild's options for the bundle (also used by test/Bundle.test.ts, to inspect what goes in). */
-export const buildOptions = {
-  ...commonOptions,
-  entryPoints: [entry],
-  outfile,
-  plugins: [lazyGraphemeSegmenter, kubernetesChunk]
+/**
+ * The CLI's Kubernetes code goes into a second chunk, `dist/kubernetes.cjs`: src/KubernetesCluster.ts
+ * (which src/KubernetesFlags.ts imports with `import()`) and what only it reaches, the core's
+ * Kubernetes backend behind `@agentrun/core/kubernetes` (84 KB). In the bundle, behind that
+ * `import()`, it cost about 3 ms of every start, Kubernetes or not (`list` on an empty store,
+ * 60 interleaved starts against a bundle without it): V8's code cache of the bundle held its
+ * functions (1.05 MB instead of 0.93), and esbuild made the 277 modules it shares with the rest
+ * of the CLI lazily initialised ones, each start calling their initialisers.
+ *
+ * The chunk has no copies of the modules it shares with the bundle (effect, the core's domain and
+ * services): it takes the bundle's, so there is one effect runtime, one class per failure and one
+ * key per service. Each of its imports of a bundle module becomes `__host("effect/dist/Effect.js")`,
+ * served by a table of exactly the names the chunk uses, which the bundle registers as it loads
+ * (src/KubernetesHost.ts, whose empty source is replaced by the table). Three esbuild passes: the
+ * bundle's module graph, the chunk (importing that graph's modules), the bundle with the table.
+ */
+export const kubernetesEntry = fileURLToPath(new URL("./src/KubernetesCluster.ts", import.meta.url))
+export const kubernetesOutfile = fileURLToPath(new URL("./dist/kubernetes.cjs", import.meta.url))
+const kubernetesHostModule = /[\\/]packages[\\/]cli[\\/]src[\\/]KubernetesHost\.ts$/
+/** The global symbol (Symbol.for) under which the bundle registers the table's builder. */
+const kubernetesHostSymbol = "agentrun.kubernetesChunkHost"
+const hostPrefix = "agentrun-host:"
+const workspaceRoot = fileURLToPath(new URL("../..", import.meta.url))
+
+/** A bundle module's name in the table: its path in the workspace, or in its package for a dependency (`effect/dist/Effect.js`). */
+const hostKeyOf = (path) => relative(workspaceRoot, path).replaceAll("\\", "/").replace(/^.*node_modules\//, "")
+
+/**
+ * The bundle's side: the `import()` of KubernetesCluster.ts loads the chunk (a `require` of it:
+ * the bundle runs as a script, where `import()` has no loader), and, given the chunk's table
+ * module, KubernetesHost.ts is that module. A static import of KubernetesCluster.ts would put the
+ * chunk's code back in the bundle: the build fails.
+ */
+const kubernetesSplit = (hostTable) => ({
+  name: "kubernetes-split",
+  setup(build) {
+    build.onResolve({ filter: /[\\/]KubernetesCluster\.ts$/ }, (args) =>
+      args.kind === "dynamic-import"
+        ? { path: "./kubernetes.cjs", external: true }
+        : { errors: [{ text: `${args.importer} imports KubernetesCluster.ts statically: only import() keeps it in dist/kubernetes.cjs (see kubernetesSplit in build.mjs)` }] }
+    )
+    if (hostTable !== undefined) build.onLoad({ filter: kubernetesHostModule }, () => ({ contents: hostTable, loader: "js" }))
+  }
+})
+
+/** The chunk's side: an import that resolves to a module of the bundle (`bundleModules`, absolute paths) becomes an external `agentrun-host:KEY`. */
+const importsFromBundle = (bundleModules) => {
+  const inner = Symbol("resolving")
+  return {
+    name: "imports-from-bundle",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === inner || args.kind === "entry-point") return undefined
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: inner })
+        if (resolved.errors.length > 0 || resolved.external || !bundleModules.has(resolved.path)) return undefined
+        return { path: `${hostPrefix}${hostKeyOf(resolved.path)}`, external: true }
+      })
+    }
+  }
 }
 
 /**
- * Bundles src/bin.ts and everything it imports (node built-ins stay external), and the Kubernetes
- * chunk. Each output file is written to a temporary name and renamed, so a concurrent agentrun
- * never loads half a bundle; the chunk first, so a bundle the launcher finds up to date never
+ * What the chunk's code (esbuild's CommonJS output, parsed with `ts`, TypeScript's module) takes
+ * from each bundle module: `var Effect = __toESM(require("agentrun-host:effect/dist/Effect.js"), 1)`
+ * then `Effect.gen`, `Effect.map`... A Map from the module's key to the names. Fails when a
+ * module's binding is used other than by naming one of its exports (`Object.keys(Effect)`): the
+ * table holds names only, to keep esbuild's tree shaking of the bundle.
+ */
+export const namesTakenFromBundle = (ts, code) => {
+  const source = ts.createSourceFile("kubernetes.cjs", code, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS)
+  const hostKeyOfCall = (node) => {
+    if (node === undefined || !ts.isCallExpression(node) || !ts.isIdentifier(node.expression)) return undefined
+    if (node.expression.text === "__toESM") return hostKeyOfCall(node.arguments[0])
+    const [specifier] = node.arguments
+    return node.expression.text === "require" && specifier !== undefined && ts.isStringLiteral(specifier) && specifier.text.startsWith(hostPrefix)
+      ? specifier.text.slice(hostPrefix.length)
+      : undefined
+  }
+  const names = new Map()
+  const bindings = new Map()
+  const collect = (node) => {
+    const key = hostKeyOfCall(node)
+    if (key !== undefined && !names.has(key)) names.set(key, new Set())
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name)) {
+      const bound = hostKeyOfCall(node.initializer)
+      if (bound !== undefined) {
+        if (bindings.has(node.name.text) && bindings.get(node.name.text) !== bound) throw new Error(`dist/kubernetes.cjs binds ${node.name.text} to two bundle modules`)
+        bindings.set(node.name.text, bound)
+      }
+    }
+    ts.forEachChild(node, collect)
+  }
+  collect(source)
+  const uses = (node) => {
+    if (ts.isIdentifier(node) && bindings.has(node.text)) {
+      const parent = node.parent
+      if (ts.isPropertyAccessExpression(parent) && parent.expression === node) names.get(bindings.get(node.text)).add(parent.name.text)
+      // A declaration's or a property's name (`{ Effect: 1 }`, `x.Effect`) is not a use; `{ Effect }` is.
+      else if (!(parent.name === node && !ts.isShorthandPropertyAssignment(parent)) && parent.propertyName !== node) {
+        const { line } = source.getLineAndCharacterOfPosition(node.getStart())
+        throw new Error(`dist/kubernetes.cjs uses ${node.text} (${bindings.get(node.text)}) as a value, line ${line + 1}: name its exports instead (see namesTakenFromBundle in build.mjs)`)
+      }
+    }
+    ts.forEachChild(node, uses)
+  }
+  uses(source)
+  return names
+}
+
+/** KubernetesHost.ts in the bundle: imports of the names the chunk takes, and the registration of a function that builds their table. */
+const hostTableModule = (names, pathOfKey) => {
+  const imports = []
+  const entries = []
+  let local = 0
+  for (const [key, taken] of names) {
+    const path = JSON.stringify(pathOfKey.get(key))
+    const locals = [...taken].sort().map((name) => [name, `$${local++}`])
+    imports.push(locals.length === 0 ? `import ${path}` : `import { ${locals.map(([name, as]) => `${name} as ${as}`).join(", ")} } from ${path}`)
+    entries.push(`${JSON.stringify(key)}: { ${locals.map(([name, as]) => `${JSON.stringify(name)}: ${as}`).join(", ")} }`)
+  }
+  return `${imports.join("\n")}\nglobalThis[Symbol.for(${JSON.stringify(kubernetesHostSymbol)})] = () => ({\n${entries.join(",\n")}\n})\n`
+}
+
+/**
+ * The chunk's imports of bundle modules, `require("agentrun-host:KEY")`, become `__host("KEY")`,
+ * padded to the same length (the source map's columns stay right), and `__host` is appended.
+ */
+const linkToBundle = (code) => {
+  const helper = `function __host(key) { const table = __host.table ??= globalThis[Symbol.for(${JSON.stringify(kubernetesHostSymbol)})]?.(); if (table === undefined) throw new Error("dist/kubernetes.cjs is loaded by dist/agentrun.cjs only: its modules come from there"); return table[key] }`
+  const linked = code.replace(/require\("agentrun-host:([^"]+)"\)/g, (whole, key) => `__host(${JSON.stringify(key)})`.padEnd(whole.length, " "))
+  const mapComment = linked.lastIndexOf("\n//# sourceMappingURL=")
+  return mapComment < 0 ? `${linked}\n${helper}\n` : `${linked.slice(0, mapComment)}\n${helper}${linked.slice(mapComment)}`
+}
+
+/**
+ * esbuild's options for the bundle, given the chunk's table module (KubernetesHost.ts; without it
+ * the module stays empty, as src/KubernetesHost.ts is: test/Bundle.test.ts inspects what goes in).
+ */
+export const bundleOptions = (hostTable) => ({
+  ...commonOptions,
+  entryPoints: [entry],
+  outfile,
+  // The one import() left, the chunk's, becomes a require (see kubernetesSplit).
+  supported: { "dynamic-import": false },
+  plugins: [lazyGraphemeSegmenter, kubernetesChunk, kubernetesSplit(hostTable)]
+})
+
+/** esbuild's options for the bundle without the chunk's table. */
+export const buildOptions = bundleOptions(undefined)
+
+/**
+ * Builds the three outputs, in memory: client-node's chunk, the Kubernetes chunk and the bundle
+ * (see {@link kubernetesEntry} for the passes). Fails as esbuild does, or when the chunk uses a
+ * bundle module other than by its exports' names.
+ */
+export const buildOutputs = async () => {
+  // client-node's chunk takes longest (about 1.3 s): the three passes run meanwhile.
+  const clientNodeBuilt = esbuild.build(kubernetesChunkOptions)
+  // TypeScript's parser, for namesTakenFromBundle: it takes about 0.6 s to load.
+  const typescriptLoaded = import("typescript").then((module) => module.default)
+  const graph = await esbuild.build({ ...buildOptions, sourcemap: false, metafile: true, absWorkingDir: workspaceRoot })
+  const bundleModules = new Set(Object.keys(graph.metafile.inputs).map((input) => resolve(workspaceRoot, input)))
+  const pathOfKey = new Map([...bundleModules].map((path) => [hostKeyOf(path), path]))
+  const chunk = await esbuild.build({
+    ...commonOptions,
+    entryPoints: [kubernetesEntry],
+    outfile: kubernetesOutfile,
+    plugins: [importsFromBundle(bundleModules), kubernetesChunk]
+  })
+  const chunkCode = chunk.outputFiles.find((file) => file.path === kubernetesOutfile)
+  const bundle = await esbuild.build(bundleOptions(hostTableModule(namesTakenFromBundle(await typescriptLoaded, chunkCode.text), pathOfKey)))
+  const clientNode = await clientNodeBuilt
+  return [
+    ...clientNode.outputFiles.map((file) => ({ path: file.path, contents: file.contents })),
+    ...chunk.outputFiles.map((file) => ({ path: file.path, contents: file === chunkCode ? linkToBundle(file.text) : file.contents })),
+    ...bundle.outputFiles.map((file) => ({ path: file.path, contents: file.path === outfile ? shareBuiltinNamespaces(file.text) : file.contents }))
+  ]
+}
+
+/**
+ * Bundles src/bin.ts and everything it imports (node built-ins stay external), and the two
+ * chunks. Each output file is written to a temporary name and renamed, so a concurrent agentrun
+ * never loads half a bundle; the chunks first, so a bundle the launcher finds up to date never
  * names an older chunk.
  */
 export const build = async () => {
-  const [chunk, main] = await Promise.all([esbuild.build(kubernetesChunkOptions), esbuild.build(buildOptions)])
-  for (const file of [...chunk.outputFiles, ...main.outputFiles]) {
+  for (const file of await buildOutputs()) {
     mkdirSync(dirname(file.path), { recursive: true })
     const temp = `${file.path}.${process.pid}.tmp`
-    writeFileSync(temp, file.path === outfile ? shareBuiltinNamespaces(file.text) : file.contents)
+    writeFileSync(temp, file.contents)
     renameSync(temp, file.path)
   }
 }

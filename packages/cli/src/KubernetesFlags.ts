@@ -30,6 +30,7 @@ import * as Result from "effect/Result"
 import { Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import { ExitCodes, setExitCode } from "./ExitCode.ts"
+import "./KubernetesHost.ts"
 import type { KubernetesRequest } from "./RunRequest.ts"
 
 const k8sOnly = "(--backend k8s)"
@@ -225,7 +226,8 @@ export const resolveBackend = (
 
 /**
  * The CLI's cluster operations (KubernetesCluster.ts), loaded on first use: that module loads
- * `@kubernetes/client-node`, which a start that never talks to a cluster must not pay for.
+ * `@kubernetes/client-node`, which a start that never talks to a cluster must not pay for. In the
+ * bundle this import loads the Kubernetes chunk, `dist/kubernetes.cjs` (see KubernetesHost.ts).
  */
 export const loadCluster = Effect.promise(() => import("./KubernetesCluster.ts"))
 
