@@ -13,7 +13,6 @@
 import {
   type BackendShape,
   type ClusterDoctorReport,
-  clusterDoctor,
   type ClusterTarget,
   KubernetesApi,
   type KubernetesApiError,
@@ -28,7 +27,7 @@ import {
   RunStore,
   type RunStoreError
 } from "@agentrun/core"
-import { KubernetesApiLive, KubernetesBackend, manifestsYaml } from "@agentrun/core/kubernetes"
+import { clusterDoctor, KubernetesApiLive, KubernetesBackend, manifestsYaml } from "@agentrun/core/kubernetes"
 import type { V1Job, V1Pod } from "@kubernetes/client-node"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
