@@ -541,7 +541,7 @@ const benchWall = async () => {
 /**
  * Wall time of `agentrun list` on an empty run store (what a shell prompt or an editor pays to ask
  * "what is running?") vs a bare `node -e ""` of the same binary: the start of any Node.js CLI.
- * Median of N, interleaved. Reported, no goal (about 40 ms on this machine when it is idle).
+ * Median of N, interleaved (the order rotating every round). Reported, no goal (about 40 ms on this machine when it is idle).
  *
  * `--list-baseline PATH` (another checkout's `packages/cli/agentrun.cjs`, its bundle built) adds
  * that checkout's `list` to the same interleaved runs, for issue 15's "start-up must not change":
@@ -569,14 +569,19 @@ const benchList = async () => {
     const a: Array<number> = []
     const b: Array<number> = []
     const c: Array<number> = []
+    // The order rotates every round: a start right after another is a little faster (the page
+    // cache, the CPU's frequency), and a fixed order gave the first one about 1 ms more.
+    const steps: Array<[() => Promise<{ ms: number }>, Array<number>]> = [[list, a], [bare, b], ...(other === null ? [] : [[other, c] as [() => Promise<{ ms: number }>, Array<number>]])]
     for (let i = 0; i < n; i++) {
-      a.push((await list()).ms)
-      b.push((await bare()).ms)
-      if (other !== null) c.push((await other()).ms)
+      for (let k = 0; k < steps.length; k++) {
+        const [start, samples] = steps[(i + k) % steps.length]!
+        samples.push((await start()).ms)
+      }
     }
+    const pairedDiff = median(a.map((ms, i) => ms - c[i]!))
     const versus = other === null
       ? []
-      : [`${otherLauncher}: median ${fmt(median(c), 0)} ms, ${fmt(median(c) - median(b), 0)} ms above the bare node; this checkout ${fmt(median(a) - median(b), 0)} ms above it`]
+      : [`${otherLauncher}: median ${fmt(median(c), 0)} ms, ${fmt(median(c) - median(b), 0)} ms above the bare node; this checkout ${fmt(median(a) - median(b), 0)} ms above it (this checkout minus the other, median of the ${n} rounds' differences: ${fmt(pairedDiff, 1)} ms)`]
     log(`list: agentrun median ${fmt(median(a), 0)} ms, bare node ${fmt(median(b), 0)} ms (${n} runs each)${versus.length === 0 ? "" : `; ${versus[0]}`}`)
     results.push({
       name: "agentrun list, empty store",
