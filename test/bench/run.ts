@@ -571,17 +571,17 @@ const benchList = async () => {
     const c: Array<number> = []
     // The order rotates every round: a start right after another is a little faster (the page
     // cache, the CPU's frequency), and a fixed order gave the first one about 1 ms more.
-    const steps: Array<[() => Promise<{ ms: number }>, Array<number>]> = [[list, a], [bare, b], ...(other === null ? [] : [[other, c] as [() => Promise<{ ms: number }>, Array<number>]])]
+    type Step = readonly [start: () => Promise<{ ms: number }>, samples: Array<number>]
+    const steps: Array<Step> = other === null ? [[list, a], [bare, b]] : [[list, a], [bare, b], [other, c]]
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < steps.length; k++) {
         const [start, samples] = steps[(i + k) % steps.length]!
         samples.push((await start()).ms)
       }
     }
-    const pairedDiff = median(a.map((ms, i) => ms - c[i]!))
     const versus = other === null
       ? []
-      : [`${otherLauncher}: median ${fmt(median(c), 0)} ms, ${fmt(median(c) - median(b), 0)} ms above the bare node; this checkout ${fmt(median(a) - median(b), 0)} ms above it (this checkout minus the other, median of the ${n} rounds' differences: ${fmt(pairedDiff, 1)} ms)`]
+      : [`${otherLauncher}: median ${fmt(median(c), 0)} ms, ${fmt(median(c) - median(b), 0)} ms above the bare node; this checkout ${fmt(median(a) - median(b), 0)} ms above it (this checkout minus the other, median of the ${n} rounds' differences: ${fmt(median(a.map((ms, i) => ms - c[i]!)), 1)} ms)`]
     log(`list: agentrun median ${fmt(median(a), 0)} ms, bare node ${fmt(median(b), 0)} ms (${n} runs each)${versus.length === 0 ? "" : `; ${versus[0]}`}`)
     results.push({
       name: "agentrun list, empty store",
