@@ -258,7 +258,7 @@ describe("launching runs on Kubernetes", () => {
     const live = await s.row((r) => String(r.item.tooltip).includes(`Job ${k8s.namespace}/agentrun-`))
     // Once claude asked the API, it has its SIGINT handler: a cancel while it starts is the entry
     // script's known gap (EntryScript.ts: the SIGINT is lost and the kubelet's SIGKILL ends the Pod
-    // after its 30 s grace), which a loaded CI machine hit here.
+    // after its 30 s grace), the likely cause of this test's 20 s timeout on a loaded CI clone.
     await eventually(() => expect(anthropic.messageRequests().length).toBeGreaterThan(0))
     await s.fake.commands.get("agentrun.cancelRun")!(live.runId)
     const row = await s.row((r) => r.runId === live.runId && description(r).startsWith("Cancelled"))
